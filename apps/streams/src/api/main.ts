@@ -1,0 +1,36 @@
+import { createService, type Service } from '@slipway/runtime';
+import type { StreamsConfig } from '../config.js';
+import { openDatabase } from '../database.js';
+import { migrate, pendingMigrations, shippedMigrations } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { registerApi } from './app.js';
+import { createBusinessMetrics } from './context.js';
+
+/** The public API process: routes, UI, probes and metrics. */
+export async function runApi(config: StreamsConfig): Promise<Service> {
+  const service = await createService({ name: 'streams-api', config });
+  const { logger, health, metrics } = service;
+  const db = await openDatabase(config, logger);
+  if (db.stop) service.onShutdown(db.stop);
+  const pool = createPool(db.url, { max: config.DB_POOL_MAX, metrics, applicationName: 'streams-api' });
+  service.onShutdown(() => pool.end());
+
+  const shipped = shippedMigrations();
+  health.addCheck({ name: 'database', check: async () => void (await pool.query('SELECT 1')) });
+  health.addCheck({
+    name: 'migrations',
+    check: async () => {
+      const pending = await pendingMigrations(pool, shipped);
+      if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')}`);
+    },
+  });
+
+  await registerApi(service.app, { pool, config, business: createBusinessMetrics(metrics) }, config.APP_VERSION);
+  const { url } = await service.start();
+  if (config.MIGRATE_ON_START || db.embedded) await migrate(db.url, logger);
+  // Warm-up: the first argon2 hash and the first query pay their set-up cost here, not in a user's request.
+  await pool.query('SELECT 1');
+  health.markStarted();
+  logger.info({ url }, `streams API listening on ${url}`);
+  return service;
+}

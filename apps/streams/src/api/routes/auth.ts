@@ -1,0 +1,71 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+import { createSession, deleteSession, registerUser, verifyPassword } from '../../domain/users.js';
+import { SESSION_COOKIE, clearSessionCookie, requireUser, setSessionCookie } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { presentUser } from '../present.js';
+import { credentialsBody, errorResponses, userJson } from '../schemas.js';
+
+const userResponse = z.object({ user: userJson });
+
+export const authRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { pool, config } = ctx;
+
+    app.post(
+      '/auth/register',
+      { schema: { tags: ['auth'], summary: 'Create an account and sign in', body: credentialsBody, response: { 201: userResponse, ...errorResponses } } },
+      async (request, reply) => {
+        const user = await registerUser(pool, request.body);
+        ctx.business.userRegistered();
+        const session = await createSession(pool, user.id, config.SESSION_TTL_HOURS);
+        setSessionCookie(reply, session.secret, session.expiresAt, config.COOKIE_SECURE);
+        return reply.code(201).send({ user: presentUser(user) });
+      },
+    );
+
+    app.post(
+      '/auth/login',
+      {
+        schema: { tags: ['auth'], summary: 'Sign in with email and password', body: credentialsBody, response: { 200: userResponse, ...errorResponses } },
+        config: {
+          rateLimit: {
+            max: config.LOGIN_RATE_LIMIT_PER_MINUTE,
+            timeWindow: 60_000,
+            // Per client address and account: guessing one account's password is slow, and so is spraying many.
+            keyGenerator: (request) => {
+              const body = request.body as { email?: unknown } | undefined;
+              const emailKey = typeof body?.email === 'string' ? body.email.toLowerCase() : '';
+              return `${request.ip}|${emailKey}`;
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const user = await verifyPassword(pool, request.body.email, request.body.password);
+        if (!user) throw new DomainError(401, 'invalid_credentials', 'email or password is wrong');
+        const session = await createSession(pool, user.id, config.SESSION_TTL_HOURS);
+        setSessionCookie(reply, session.secret, session.expiresAt, config.COOKIE_SECURE);
+        return { user: presentUser(user) };
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      { schema: { tags: ['auth'], summary: 'End the browser session', response: { 204: z.null(), ...errorResponses } } },
+      async (request, reply) => {
+        const secret = request.cookies[SESSION_COOKIE];
+        if (secret) await deleteSession(pool, secret);
+        clearSessionCookie(reply, config.COOKIE_SECURE);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/me',
+      { schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: userResponse, ...errorResponses } } },
+      async (request) => ({ user: presentUser(requireUser(request)) }),
+    );
+  };

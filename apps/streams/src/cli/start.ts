@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@slipway/runtime';
+import type { StreamsConfig } from '../config.js';
+import { openDatabase } from '../database.js';
+import { migrate } from '../db/migrate.js';
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/**
+ * `npm start`: the whole service on one machine. Starts the database (embedded
+ * unless DATABASE_URL is set), migrates it, then runs the API and the worker as
+ * child processes and stops all of it, database included, on Ctrl-C or SIGTERM.
+ */
+export async function runStack(config: StreamsConfig): Promise<void> {
+  const logger = createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL });
+  const db = await openDatabase(config, logger);
+  await migrate(db.url, logger);
+
+  const shared = { ...process.env, DATABASE_URL: db.url, MIGRATE_ON_START: 'false' };
+  const workerMetricsPort = process.env.WORKER_METRICS_PORT ?? (config.METRICS_PORT > 0 ? String(config.METRICS_PORT + 1) : '0');
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const launch = (name: 'api' | 'worker', env: NodeJS.ProcessEnv) => {
+    // Own process group, so a terminal's Ctrl-C reaches only this supervisor, which
+    // then stops the children in order; the IPC channel lets them notice if it dies.
+    const child = spawn(process.execPath, [MAIN, name], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    children.set(name, child);
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (!stopping) {
+        logger.error({ process: name, code, signal }, `${name} exited unexpectedly; stopping`);
+        void stop(1);
+      }
+    });
+  };
+
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping streams');
+    const exited = [...children.values()].map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve())));
+    for (const child of children.values()) child.kill('SIGTERM');
+    const deadline = sleep(config.SHUTDOWN_TIMEOUT_MS + 2_000).then(() => 'timeout' as const);
+    if ((await Promise.race([Promise.all(exited), deadline])) === 'timeout') {
+      for (const child of children.values()) child.kill('SIGKILL');
+    }
+    await db.stop?.();
+    logger.info('streams stopped');
+    process.exit(exitCode);
+  };
+
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A terminal's Ctrl-C reaches npm, its script and this process at once, and npm
+    // forwards it again: only a signal a second after the first means "force".
+    if (firstSignalAt === 0) firstSignalAt = Date.now();
+    else if (Date.now() - firstSignalAt < 1_000) return;
+    else {
+      logger.warn(`second ${signal}: forcing exit`);
+      for (const child of children.values()) child.kill('SIGKILL');
+      void db.stop?.().finally(() => process.exit(130));
+      return;
+    }
+    void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  launch('api', shared);
+  launch('worker', { ...shared, PORT: process.env.WORKER_PORT ?? '0', METRICS_PORT: workerMetricsPort });
+
+  const url = `http://localhost:${config.PORT}`;
+  if (await waitForStartup(`http://127.0.0.1:${config.PORT}/health/startup`, () => stopping)) {
+    logger.info({ url }, `streams is ready at ${url}`);
+    if (process.stdout.isTTY) process.stdout.write(`\n  streams is running at ${url}  (API docs: ${url}/docs)  Ctrl-C stops it\n\n`);
+  }
+}
+
+async function waitForStartup(url: string, cancelled: () => boolean): Promise<boolean> {
+  while (!cancelled()) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return true;
+    await sleep(200);
+  }
+  return false;
+}

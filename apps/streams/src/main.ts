@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { createLogger, runConfigOrExit, startTracing } from '@slipway/runtime';
+import { loadStreamsConfig } from './config.js';
+
+const USAGE = `usage: streams <command>
+
+commands:
+  start            run everything on one machine: embedded PostgreSQL (unless DATABASE_URL
+                   is set), migrations, the API and the worker; Ctrl-C stops it all
+  api              run the HTTP API and web UI
+  worker           run settlement jobs and the activity indexer
+  migrate          apply pending database migrations and exit
+  indexer:rebuild  clear the activity feed and totals; the indexer rebuilds them from journal 0
+
+Configuration comes from environment variables (see README.md).`;
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(command === undefined ? 64 : 0);
+  }
+  const config = runConfigOrExit(() => loadStreamsConfig());
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT && (command === 'api' || command === 'worker')) {
+    // Before fastify and pg are imported, so their instrumentation can patch them.
+    await startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `streams-${command}`, version: config.APP_VERSION, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  }
+  switch (command) {
+    case 'api':
+    case 'worker': {
+      const service =
+        command === 'api'
+          ? await (await import('./api/main.js')).runApi(config)
+          : await (await import('./worker/main.js')).runWorker(config);
+      // Started by `streams start`: if that supervisor dies, stop too rather than linger.
+      if (process.send) process.once('disconnect', () => void service.shutdown('supervisor exited'));
+      return;
+    }
+    case 'start': {
+      const { runStack } = await import('./cli/start.js');
+      await runStack(config);
+      return;
+    }
+    case 'migrate':
+    case 'indexer:rebuild': {
+      const { runAdminCommand } = await import('./cli/admin.js');
+      await runAdminCommand(command, config, createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL }));
+      return;
+    }
+    default:
+      process.stderr.write(`streams: unknown command "${command}"\n\n${USAGE}\n`);
+      process.exit(64);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`streams: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { createService, type Service } from '@slipway/runtime';
+import type { StreamsConfig } from '../config.js';
+import { openDatabase } from '../database.js';
+import { migrate, pendingMigrations, shippedMigrations } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { Indexer } from './indexer.js';
+import { startJobRunner } from './jobs.js';
+
+/** The background process: settlement jobs and the activity indexer. Probes and metrics like the API. */
+export async function runWorker(config: StreamsConfig): Promise<Service> {
+  const service = await createService({ name: 'streams-worker', config });
+  const { logger, health, metrics } = service;
+  const db = await openDatabase(config, logger);
+  if (db.stop) service.onShutdown(db.stop);
+  if (config.MIGRATE_ON_START || db.embedded) await migrate(db.url, logger);
+  const pool = createPool(db.url, { max: config.DB_POOL_MAX + 2, metrics, applicationName: 'streams-worker' });
+
+  const settlements = metrics.counter('streams_settlements_total', 'Streams settled by the worker');
+  const indexerActive = metrics.gauge('streams_indexer_active', '1 while this process holds the indexer lease');
+  const indexerCursor = metrics.gauge('streams_indexer_cursor_journal', 'Last journal id the indexer applied');
+  const indexedEntries = metrics.counter('streams_indexer_entries_total', 'Ledger entries indexed into the activity feed');
+
+  const indexer = new Indexer(pool, {
+    batchSize: config.INDEXER_BATCH_SIZE,
+    pollMs: config.INDEXER_POLL_MS,
+    standbyPollMs: config.INDEXER_STANDBY_POLL_MS,
+    batchDelayMs: config.INDEXER_BATCH_DELAY_MS,
+    logger,
+    onStateChange: (state) => indexerActive.set(state === 'active' ? 1 : 0),
+    onBatch: (r) => {
+      indexerCursor.set(Number(r.cursor));
+      indexedEntries.inc(r.entries);
+    },
+  });
+
+  const shipped = shippedMigrations();
+  health.addCheck({ name: 'database', check: async () => void (await pool.query('SELECT 1')) });
+  health.addCheck({
+    name: 'migrations',
+    check: async () => {
+      const pending = await pendingMigrations(pool, shipped);
+      if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')}`);
+    },
+  });
+  // A standby is healthy: this check only names who holds the lease.
+  health.addCheck({
+    name: 'indexer-lease',
+    critical: false,
+    check: async () => {
+      if (indexer.state !== 'active') throw new Error(`indexer is ${indexer.state}`);
+    },
+  });
+
+  const jobs = await startJobRunner(pool, { concurrency: config.WORKER_CONCURRENCY, logger, counters: { settled: () => settlements.inc() } });
+  indexer.start();
+  // Shutdown hooks run in reverse: stop taking work, then close the pool.
+  service.onShutdown(() => pool.end());
+  service.onShutdown(() => indexer.stop());
+  service.onShutdown(() => jobs.stop());
+
+  await service.start();
+  health.markStarted();
+  logger.info('streams worker running');
+  return service;
+}

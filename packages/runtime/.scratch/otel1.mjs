@@ -1,0 +1,15 @@
+import { register } from 'node:module';
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.resolve('@opentelemetry/sdk-node'), { data: { include: ['pino', 'pg', 'pg-pool'] } });
+const { NodeSDK } = await import('@opentelemetry/sdk-node');
+const { PgInstrumentation } = await import('@opentelemetry/instrumentation-pg');
+const { PinoInstrumentation } = await import('@opentelemetry/instrumentation-pino');
+const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+const sdk = new NodeSDK({ instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new PinoInstrumentation()], traceExporter: { export(spans, cb) { console.log('export', spans.map(s=>s.name)); cb({code:0}) }, shutdown: async()=>{} } });
+sdk.start();
+const pg = (await import('pg')).default;
+console.log('pg patched?', pg.Client.prototype.query.toString().slice(0,80));
+const pino = (await import('pino')).default;
+const { trace, context } = await import('@opentelemetry/api');
+const log = pino();
+trace.getTracer('x').startActiveSpan('s', (span) => { log.info('in span'); span.end(); });
+await sdk.shutdown();

