@@ -9,7 +9,7 @@ import type { TestDatabase } from './database.js';
 
 /** The real API (router, validation, auth, database) without a socket: requests go through app.inject. */
 export async function buildTestApi(db: TestDatabase, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadStreamsConfig({ APP_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'fatal', METRICS_PORT: '0', ...env });
+  const config = loadStreamsConfig({ APP_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent', METRICS_PORT: '0', ...env });
   const service = await createService({ name: 'streams-api', config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   await registerApi(service.app, { pool: db.pool, config, business: createBusinessMetrics(service.metrics) }, 'test');
   service.health.markStarted();

@@ -23,7 +23,11 @@ async function main(argv: string[]): Promise<void> {
   const config = runConfigOrExit(() => loadStreamsConfig());
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT && (command === 'api' || command === 'worker')) {
     // Before fastify and pg are imported, so their instrumentation can patch them.
-    await startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `streams-${command}`, version: config.APP_VERSION, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+    await startTracing({
+      serviceName: config.OTEL_SERVICE_NAME ?? `streams-${command}`,
+      version: config.APP_VERSION,
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    });
   }
   switch (command) {
     case 'api':

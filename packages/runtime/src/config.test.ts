@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, runConfigOrExit, runtimeConfigSchema } from './config.js';
 import { envBool, envInt, envNumber, envString, envUrl } from './env-schemas.js';
 
@@ -15,8 +15,16 @@ function configError(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+const tempDir = mkdtempSync(path.join(tmpdir(), 'config-test-'));
+let tempFiles = 0;
+
+afterAll(() => {
+  rmSync(tempDir, { recursive: true, force: true });
+});
+
 function tempFile(content: string): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'config-test-')), 'value');
+  tempFiles += 1;
+  const file = path.join(tempDir, `value-${tempFiles}`);
   writeFileSync(file, content);
   return file;
 }
@@ -66,17 +74,13 @@ describe('loadConfig', () => {
   });
 
   it('refuses NAME and NAME_FILE together', () => {
-    const error = configError(() =>
-      loadConfig(runtimeConfigSchema, { PORT: '1', PORT_FILE: tempFile('2') }),
-    );
+    const error = configError(() => loadConfig(runtimeConfigSchema, { PORT: '1', PORT_FILE: tempFile('2') }));
     expect(error.variable).toBe('PORT');
     expect(error.message).toBe('set either PORT or PORT_FILE, not both');
   });
 
   it('names the _FILE variable and the OS reason when the file cannot be read', () => {
-    const error = configError(() =>
-      loadConfig(runtimeConfigSchema, { ADMIN_TOKEN_FILE: '/nonexistent/admin-token' }),
-    );
+    const error = configError(() => loadConfig(runtimeConfigSchema, { ADMIN_TOKEN_FILE: '/nonexistent/admin-token' }));
     expect(error.variable).toBe('ADMIN_TOKEN_FILE');
     expect(error.message).toMatch(/^ADMIN_TOKEN_FILE: cannot read \/nonexistent\/admin-token: ENOENT/);
   });
@@ -88,12 +92,10 @@ describe('loadConfig', () => {
   });
 
   it('reports out-of-range numbers', () => {
-    expect(configError(() => loadConfig(runtimeConfigSchema, { PORT: '70000' })).message).toBe(
-      'PORT: must be at most 65535 (got "70000")',
+    expect(configError(() => loadConfig(runtimeConfigSchema, { PORT: '70000' })).message).toBe('PORT: must be at most 65535 (got "70000")');
+    expect(configError(() => loadConfig(runtimeConfigSchema, { FAULT_ERROR_RATE: '1.5' })).message).toBe(
+      'FAULT_ERROR_RATE: must be at most 1 (got "1.5")',
     );
-    expect(
-      configError(() => loadConfig(runtimeConfigSchema, { FAULT_ERROR_RATE: '1.5' })).message,
-    ).toBe('FAULT_ERROR_RATE: must be at most 1 (got "1.5")');
   });
 
   it('never echoes the value of a secret', () => {
@@ -102,13 +104,9 @@ describe('loadConfig', () => {
     expect(error.message).toBe('ADMIN_TOKEN: must be at least 16 characters (value hidden)');
 
     const schema = runtimeConfigSchema.extend({ DATABASE_URL: envUrl(), API_KEY: envInt() });
-    const urlError = configError(() =>
-      loadConfig(schema, { DATABASE_URL: 'postgres//user:pa55word@db', API_KEY: '1' }),
-    );
+    const urlError = configError(() => loadConfig(schema, { DATABASE_URL: 'postgres//user:pa55word@db', API_KEY: '1' }));
     expect(urlError.message).toBe('DATABASE_URL: must be a valid absolute URL (value hidden)');
-    const keyError = configError(() =>
-      loadConfig(schema, { DATABASE_URL: 'postgres://db/app', API_KEY: 'hunter2' }),
-    );
+    const keyError = configError(() => loadConfig(schema, { DATABASE_URL: 'postgres://db/app', API_KEY: 'hunter2' }));
     expect(keyError.message).toBe('API_KEY: must be an integer (value hidden)');
   });
 
@@ -117,9 +115,7 @@ describe('loadConfig', () => {
     const error = configError(() => loadConfig(schema, { DATABASE_URL: '' }));
     expect(error.variable).toBe('DATABASE_URL');
     expect(error.message).toBe('DATABASE_URL: is required (not set)');
-    expect(loadConfig(schema, { DATABASE_URL: 'postgres://db:5432/app' }).DATABASE_URL).toBe(
-      'postgres://db:5432/app',
-    );
+    expect(loadConfig(schema, { DATABASE_URL: 'postgres://db:5432/app' }).DATABASE_URL).toBe('postgres://db:5432/app');
   });
 
   it('keeps the message on one line whatever the value contains', () => {
@@ -166,19 +162,13 @@ describe('env schema helpers', () => {
 
   it('envNumber accepts decimals and rejects non-numbers', () => {
     expect(loadConfig(schema, { RATIO: '2.5' }).RATIO).toBe(2.5);
-    expect(configError(() => loadConfig(schema, { RATIO: '2,5' })).message).toBe(
-      'RATIO: must be a number (got "2,5")',
-    );
+    expect(configError(() => loadConfig(schema, { RATIO: '2,5' })).message).toBe('RATIO: must be a number (got "2,5")');
     expect(configError(() => loadConfig(schema, { RATIO: 'Infinity' })).variable).toBe('RATIO');
   });
 
   it('envInt rejects fractions and values below the minimum', () => {
-    expect(configError(() => loadConfig(schema, { COUNT: '1.5' })).message).toBe(
-      'COUNT: must be an integer (got "1.5")',
-    );
-    expect(configError(() => loadConfig(schema, { COUNT: '0' })).message).toBe(
-      'COUNT: must be at least 1 (got "0")',
-    );
+    expect(configError(() => loadConfig(schema, { COUNT: '1.5' })).message).toBe('COUNT: must be an integer (got "1.5")');
+    expect(configError(() => loadConfig(schema, { COUNT: '0' })).message).toBe('COUNT: must be at least 1 (got "0")');
   });
 });
 

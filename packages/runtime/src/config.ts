@@ -28,10 +28,7 @@ type EnvSchema = z.ZodObject<z.core.$ZodShape, z.core.$ZodObjectConfig>;
  * secrets mounted as files), then validates. Empty strings count as unset.
  * Throws ConfigError describing the first problem, without echoing secret values.
  */
-export function loadConfig<S extends EnvSchema>(
-  schema: S,
-  env: NodeJS.ProcessEnv = process.env,
-): z.infer<S> {
+export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const raw: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) {
     raw[key] = readVariable(key, env);
@@ -72,8 +69,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 function describeProblem(key: string, problem: string, value: string | undefined): string {
   if (value === undefined) return `${key}: is required (not set)`;
   if (SECRET_NAME.test(key)) return `${key}: ${problem} (value hidden)`;
-  const shown =
-    value.length > MAX_ECHOED_LENGTH ? `${value.slice(0, MAX_ECHOED_LENGTH)}…` : value;
+  const shown = value.length > MAX_ECHOED_LENGTH ? `${value.slice(0, MAX_ECHOED_LENGTH)}…` : value;
   // JSON quoting keeps control characters and newlines from breaking the one-line message.
   return `${key}: ${problem} (got ${JSON.stringify(shown)})`;
 }
@@ -92,7 +88,7 @@ export function runConfigOrExit<T>(fn: () => T): T {
   }
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Settings every service has. Apps add their own with `runtimeConfigSchema.extend({...})`. */
 export const runtimeConfigSchema = z.object({

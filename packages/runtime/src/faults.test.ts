@@ -14,7 +14,9 @@ async function serviceWithThings(env: Record<string, string>) {
 
 async function requestsTotal(service: Service, labels: string[]): Promise<number> {
   const text = await service.metrics.registry.metrics();
-  const line = text.split('\n').find((sample) => sample.startsWith('http_requests_total{') && labels.every((label) => sample.includes(label)));
+  const line = text
+    .split('\n')
+    .find((sample) => sample.startsWith('http_requests_total{') && labels.every((label) => sample.includes(label)));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
@@ -46,7 +48,12 @@ describe('fault injection', () => {
     expect(performance.now() - startedAt).toBeLessThan(200);
 
     const text = await service.metrics.registry.metrics();
-    const fastBucket = text.split('\n').find((line) => line.startsWith('http_request_duration_seconds_bucket{') && line.includes('le="0.25"') && line.includes('route="/things/:id"'));
+    const fastBucket = text
+      .split('\n')
+      .find(
+        (line) =>
+          line.startsWith('http_request_duration_seconds_bucket{') && line.includes('le="0.25"') && line.includes('route="/things/:id"'),
+      );
     expect(fastBucket?.endsWith(' 0')).toBe(true);
   });
 
@@ -90,7 +97,12 @@ describe('GET/PUT /admin/faults', () => {
 
   it('answers 401 to a missing or wrong token', async () => {
     const { service } = await serviceWithThings({ FAULTS_ENABLED: 'true', ADMIN_TOKEN });
-    const cases = [{}, { authorization: `Bearer ${ADMIN_TOKEN}x` }, { authorization: `Basic ${ADMIN_TOKEN}` }, { authorization: 'Bearer ' }];
+    const cases = [
+      {},
+      { authorization: `Bearer ${ADMIN_TOKEN}x` },
+      { authorization: `Basic ${ADMIN_TOKEN}` },
+      { authorization: 'Bearer ' },
+    ];
     for (const headers of cases) {
       const get = await service.app.inject({ url: '/admin/faults', headers });
       expect(get.statusCode).toBe(401);
@@ -108,7 +120,12 @@ describe('GET/PUT /admin/faults', () => {
     expect(current.statusCode).toBe(200);
     expect(current.json()).toEqual({ enabled: true, errorRate: 0, latencyMs: 5, neverReady: false });
 
-    const updated = await service.app.inject({ method: 'PUT', url: '/admin/faults', headers: auth, payload: { errorRate: 1, neverReady: true } });
+    const updated = await service.app.inject({
+      method: 'PUT',
+      url: '/admin/faults',
+      headers: auth,
+      payload: { errorRate: 1, neverReady: true },
+    });
     expect(updated.statusCode).toBe(200);
     expect(updated.json()).toEqual({ enabled: true, errorRate: 1, latencyMs: 5, neverReady: true });
     expect(logs.records()).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'fault settings changed' }));
@@ -116,7 +133,12 @@ describe('GET/PUT /admin/faults', () => {
     expect((await service.app.inject({ url: '/things/1' })).statusCode).toBe(500);
     expect((await service.app.inject({ url: '/readyz' })).statusCode).toBe(503);
     // The admin route itself is never failed, so faults can always be switched off again.
-    const reset = await service.app.inject({ method: 'PUT', url: '/admin/faults', headers: auth, payload: { errorRate: 0, neverReady: false } });
+    const reset = await service.app.inject({
+      method: 'PUT',
+      url: '/admin/faults',
+      headers: auth,
+      payload: { errorRate: 0, neverReady: false },
+    });
     expect(reset.statusCode).toBe(200);
     expect((await service.app.inject({ url: '/things/1' })).statusCode).toBe(200);
     expect((await service.app.inject({ url: '/readyz' })).statusCode).toBe(200);

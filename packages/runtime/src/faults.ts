@@ -24,11 +24,7 @@ export const faultUpdateSchema = z
 
 export type FaultConfig = Pick<
   RuntimeConfig,
-  | 'FAULTS_ENABLED'
-  | 'FAULT_ERROR_RATE'
-  | 'FAULT_LATENCY_MS'
-  | 'FAULT_CRASH_ON_START'
-  | 'FAULT_NEVER_READY'
+  'FAULTS_ENABLED' | 'FAULT_ERROR_RATE' | 'FAULT_LATENCY_MS' | 'FAULT_CRASH_ON_START' | 'FAULT_NEVER_READY'
 >;
 
 export class FaultsDisabledError extends Error {

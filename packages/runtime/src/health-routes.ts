@@ -50,10 +50,7 @@ function withFaults(report: HealthReport, faults: Faults): HealthReport {
   if (!faults.neverReady) return report;
   return {
     status: 'fail',
-    checks: [
-      ...report.checks,
-      { name: 'fault', status: 'fail', durationMs: 0, error: 'FAULT_NEVER_READY is set' },
-    ],
+    checks: [...report.checks, { name: 'fault', status: 'fail', durationMs: 0, error: 'FAULT_NEVER_READY is set' }],
   };
 }
 

@@ -136,7 +136,10 @@ describe('probe routes', () => {
     for (const url of ['/health/ready', '/readyz']) {
       const response = await service.app.inject({ url });
       expect(response.statusCode).toBe(503);
-      expect(response.json()).toMatchObject({ status: 'fail', checks: expect.arrayContaining([expect.objectContaining({ name: 'startup' })]) });
+      expect(response.json()).toMatchObject({
+        status: 'fail',
+        checks: expect.arrayContaining([expect.objectContaining({ name: 'startup' })]),
+      });
     }
 
     service.health.markStarted();
@@ -153,7 +156,9 @@ describe('probe routes', () => {
     service.health.addCheck({ name: 'db', timeoutMs: 30, check: () => new Promise(() => {}) });
     const response = await service.app.inject({ url: '/readyz' });
     expect(response.statusCode).toBe(503);
-    expect(response.json().checks).toEqual([{ name: 'db', status: 'timeout', durationMs: expect.any(Number), error: 'timed out after 30 ms' }]);
+    expect(response.json().checks).toEqual([
+      { name: 'db', status: 'timeout', durationMs: expect.any(Number), error: 'timed out after 30 ms' },
+    ]);
   });
 
   it('readiness answers 503 once shutting down', async () => {

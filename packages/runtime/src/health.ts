@@ -71,9 +71,7 @@ export class Health {
     const checks = this.#started
       ? results
       : [{ name: 'startup', status: 'fail' as const, durationMs: 0, error: 'not started yet' }, ...results];
-    const failed = checks.some(
-      (result) => result.status !== 'ok' && this.#isCritical(result.name),
-    );
+    const failed = checks.some((result) => result.status !== 'ok' && this.#isCritical(result.name));
     return { status: failed ? 'fail' : 'ok', checks };
   }
 

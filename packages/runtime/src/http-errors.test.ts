@@ -7,11 +7,19 @@ async function serviceWithRoutes() {
   app.post('/echo', async (request) => request.body);
   app.post(
     '/people',
-    { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } } } },
+    {
+      schema: {
+        body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } },
+      },
+    },
     async (request) => request.body,
   );
   app.post('/transfers', async () => {
-    throw Object.assign(new Error('balance is 10, transfer needs 25'), { statusCode: 409, code: 'insufficient_funds', details: { balance: '10' } });
+    throw Object.assign(new Error('balance is 10, transfer needs 25'), {
+      statusCode: 409,
+      code: 'insufficient_funds',
+      details: { balance: '10' },
+    });
   });
   app.get('/teapot', async () => {
     throw Object.assign(new Error('I am a teapot'), { statusCode: 418, code: 'FST_SOMETHING' });
@@ -25,7 +33,12 @@ async function serviceWithRoutes() {
 describe('error responses', () => {
   it('answers malformed JSON with 400 invalid_body', async () => {
     const { service } = await serviceWithRoutes();
-    const response = await service.app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a": 1,' });
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a": 1,',
+    });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.json()).toEqual({ error: { code: 'invalid_body', message: expect.stringContaining('not valid JSON') } });
@@ -33,14 +46,24 @@ describe('error responses', () => {
 
   it('answers an empty JSON body with 400 invalid_body', async () => {
     const { service } = await serviceWithRoutes();
-    const response = await service.app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '' });
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.code).toBe('invalid_body');
   });
 
   it('answers an unsupported content type with 415 unsupported_media_type', async () => {
     const { service } = await serviceWithRoutes();
-    const response = await service.app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect(response.statusCode).toBe(415);
     expect(response.json().error.code).toBe('unsupported_media_type');
   });

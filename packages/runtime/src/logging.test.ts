@@ -12,13 +12,21 @@ describe('createLogger', () => {
     logger.debug('not at info level');
 
     expect(logs.records()).toEqual([
-      expect.objectContaining({ level: 'info', service: 'billing', version: '4.5.6', orderId: 7, msg: 'order placed', time: expect.any(String) }),
+      expect.objectContaining({
+        level: 'info',
+        service: 'billing',
+        version: '4.5.6',
+        orderId: 7,
+        msg: 'order placed',
+        time: expect.any(String),
+      }),
     ]);
   });
 
   it('redacts credentials at any depth from 1 to 3', () => {
     const logs = captureLogs();
-    const logger = createLogger({ service: 's', version: '1', level: 'info', destination: logs.stream });
+    // debug: the level at which request headers are logged at all
+    const logger = createLogger({ service: 's', version: '1', level: 'debug', destination: logs.stream });
     logger.info({
       password: 's3cr3t-password',
       user: { token: 's3cr3t-token', profile: { apiToken: 's3cr3t-api' } },
@@ -38,7 +46,14 @@ describe('createLogger', () => {
   });
 
   it('covers the documented keys', () => {
-    for (const path of ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.*.sessionToken', 'secret']) {
+    for (const path of [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'res.headers["set-cookie"]',
+      '*.password',
+      '*.*.sessionToken',
+      'secret',
+    ]) {
       expect(redactPaths).toContain(path);
     }
   });

@@ -1,15 +1,13 @@
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import pino from 'pino';
+import type pino from 'pino';
 
-const SENSITIVE_KEYS = [
-  'password',
-  'token',
-  'secret',
-  'apiToken',
-  'sessionToken',
-  'authorization',
-  'cookie',
-] as const;
+// pino is loaded on first use, not when this package is imported, so that tracing started
+// after importing the package still gets to instrument it (it patches pino as it loads).
+const require = createRequire(import.meta.url);
+const loadPino = (): typeof pino => require('pino') as typeof pino;
+
+const SENSITIVE_KEYS = ['password', 'token', 'secret', 'apiToken', 'sessionToken', 'authorization', 'cookie'] as const;
 
 /** Paths censored in every log line, whatever object they appear in (depth 1–3). */
 export const redactPaths: readonly string[] = [
@@ -27,16 +25,13 @@ export interface CreateLoggerOptions {
   destination?: pino.DestinationStream;
 }
 
-export function createLogger({
-  service,
-  version,
-  level,
-  destination,
-}: CreateLoggerOptions): pino.Logger {
+export function createLogger({ service, version, level, destination }: CreateLoggerOptions): pino.Logger {
+  const pino = loadPino();
   const options: pino.LoggerOptions = {
     level,
     base: { service, version, pid: process.pid, hostname: hostname() },
     redact: { paths: [...redactPaths], censor: '[redacted]' },
+    serializers: { req: requestSerializer(level === 'debug' || level === 'trace') },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
 
@@ -53,6 +48,32 @@ export function createLogger({
   }
 
   return pino(withLevelLabels(options), pino.destination({ dest: 1, sync: true }));
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+}
+
+/** Request fields for access logs; headers only at debug and trace, and then redacted like everything else. */
+function requestSerializer(withHeaders: boolean) {
+  return (req: {
+    method: string;
+    url: string;
+    host?: string;
+    hostname?: string;
+    ip?: string;
+    headers?: Record<string, unknown>;
+  }): LoggedRequest => ({
+    method: req.method,
+    url: req.url,
+    host: req.host ?? req.hostname,
+    ip: req.ip,
+    ...(withHeaders && req.headers ? { headers: { ...req.headers } } : {}),
+  });
 }
 
 // `"level":"info"` reads better than `"level":30` for people and log queries alike.

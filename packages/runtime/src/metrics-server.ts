@@ -11,10 +11,7 @@ export interface MetricsServer {
  * Serves `GET /metrics` on its own port, so scrapes never compete with (or get exposed
  * alongside) public traffic. Port 0 picks a free port; the bound port is returned.
  */
-export async function startMetricsServer(
-  metrics: Metrics,
-  { port, host }: { port: number; host: string },
-): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: Metrics, { port, host }: { port: number; host: string }): Promise<MetricsServer> {
   const server = createServer((request, response) => {
     void respond(metrics, request, response);
   });

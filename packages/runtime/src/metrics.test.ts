@@ -12,9 +12,7 @@ function samples(text: string): string[] {
 }
 
 function sampleValue(text: string, metric: string, labels: string[]): number | undefined {
-  const line = samples(text).find(
-    (sample) => sample.startsWith(`${metric}{`) && labels.every((label) => sample.includes(label)),
-  );
+  const line = samples(text).find((sample) => sample.startsWith(`${metric}{`) && labels.every((label) => sample.includes(label)));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
@@ -51,7 +49,9 @@ describe('HTTP metrics', () => {
 
   it('keeps a matched route template for a 404 the handler sent', async () => {
     const { service } = await testService();
-    service.app.get('/things/:id', async (_request, reply) => reply.code(404).send({ error: { code: 'not_found', message: 'no such thing' } }));
+    service.app.get('/things/:id', async (_request, reply) =>
+      reply.code(404).send({ error: { code: 'not_found', message: 'no such thing' } }),
+    );
     await service.app.inject({ url: '/things/42' });
     const text = await service.metrics.registry.metrics();
     expect(sampleValue(text, 'http_requests_total', ['route="/things/:id"', 'status="404"'])).toBe(1);

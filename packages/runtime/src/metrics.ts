@@ -1,9 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-export const DB_DURATION_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-];
+export const DB_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 type HttpLabel = 'method' | 'route' | 'status';
 
@@ -21,12 +19,7 @@ export interface Metrics {
   /** Registers (or returns the already registered) gauge with this name. */
   gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
   /** Registers (or returns the already registered) histogram with this name. */
-  histogram<L extends string = string>(
-    name: string,
-    help: string,
-    labelNames?: readonly L[],
-    buckets?: number[],
-  ): Histogram<L>;
+  histogram<L extends string = string>(name: string, help: string, labelNames?: readonly L[], buckets?: number[]): Histogram<L>;
 }
 
 export function createMetrics({ service, version }: { service: string; version: string }): Metrics {
@@ -44,12 +37,10 @@ export function createMetrics({ service, version }: { service: string; version: 
   }
 
   const counter: Metrics['counter'] = (name, help, labelNames = []) =>
-    existing(name, Counter) ??
-    new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
+    existing(name, Counter) ?? new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
 
   const gauge: Metrics['gauge'] = (name, help, labelNames = []) =>
-    existing(name, Gauge) ??
-    new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+    existing(name, Gauge) ?? new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
 
   const histogram: Metrics['histogram'] = (name, help, labelNames = [], buckets) =>
     existing(name, Histogram) ??
@@ -66,11 +57,7 @@ export function createMetrics({ service, version }: { service: string; version: 
     counter,
     gauge,
     histogram,
-    httpRequests: counter('http_requests_total', 'HTTP requests handled', [
-      'method',
-      'route',
-      'status',
-    ]),
+    httpRequests: counter('http_requests_total', 'HTTP requests handled', ['method', 'route', 'status']),
     httpDuration: histogram(
       'http_request_duration_seconds',
       'Time from receiving an HTTP request to finishing its response',

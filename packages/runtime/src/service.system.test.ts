@@ -113,7 +113,9 @@ describe('start-up failures', () => {
   it('exits 1 before listening when FAULT_CRASH_ON_START is set', async () => {
     const service = start(baseEnv({ FAULTS_ENABLED: 'true', FAULT_CRASH_ON_START: 'true' }));
     expect(await service.exited).toEqual({ code: 1, signal: null });
-    expect(service.records).toContainEqual(expect.objectContaining({ level: 'fatal', msg: 'FAULT_CRASH_ON_START is set: exiting before listening' }));
+    expect(service.records).toContainEqual(
+      expect.objectContaining({ level: 'fatal', msg: 'FAULT_CRASH_ON_START is set: exiting before listening' }),
+    );
     expect(service.records.map((record) => record.msg)).not.toContain('service started');
   });
 });

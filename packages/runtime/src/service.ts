@@ -1,17 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-} from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import type pino from 'pino';
 import type { RuntimeConfig } from './config.js';
 import { faultAdminRoutes, faultInjection } from './fault-routes.js';
 import { Faults } from './faults.js';
 import { Health } from './health.js';
 import { healthRoutes } from './health-routes.js';
-import { registerErrorHandling } from './http-errors.js';
+import { registerErrorHandling, toErrorResponse } from './http-errors.js';
 import { httpMetrics } from './http-metrics.js';
 import { createLogger, flushLogger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -50,13 +45,12 @@ export interface Service<C extends RuntimeConfig = RuntimeConfig> {
   shutdown(reason: string): Promise<void>;
 }
 
-export async function createService<C extends RuntimeConfig>(
-  options: CreateServiceOptions<C>,
-): Promise<Service<C>> {
+export async function createService<C extends RuntimeConfig>(options: CreateServiceOptions<C>): Promise<Service<C>> {
   const { name, config } = options;
-  const logger =
-    options.logger ??
-    createLogger({ service: name, version: config.APP_VERSION, level: config.LOG_LEVEL });
+  // Imported here rather than at the top so that an entrypoint can import this package and
+  // still start tracing before fastify (and the http module patching it relies on) loads.
+  const { default: Fastify, LogController } = await import('fastify');
+  const logger = options.logger ?? createLogger({ service: name, version: config.APP_VERSION, level: config.LOG_LEVEL });
   const metrics = createMetrics({ service: name, version: config.APP_VERSION });
   const health = new Health();
   const faults = new Faults(config);
@@ -71,6 +65,11 @@ export async function createService<C extends RuntimeConfig>(
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Router-level failures (a malformed URL, an over-long path parameter) answer in the same JSON shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { statusCode, body } = toErrorResponse(error);
+      void reply.code(statusCode).send(body);
+    },
     ...options.fastifyOptions,
     loggerInstance,
   });
@@ -101,9 +100,7 @@ export async function createService<C extends RuntimeConfig>(
     beginDraining: () => health.setShuttingDown(),
     steps: (): ShutdownStep[] => [
       { name: 'closing the HTTP server (in-flight requests)', run: () => app.close() },
-      ...shutdownHooks
-        .map((hook, index) => ({ name: `onShutdown hook #${index + 1} ${hook.name}`.trim(), run: hook }))
-        .reverse(),
+      ...shutdownHooks.map((hook, index) => ({ name: `onShutdown hook #${index + 1} ${hook.name}`.trim(), run: hook })).reverse(),
       { name: 'closing the metrics server', run: () => metricsServer?.close() },
     ],
   });
@@ -159,10 +156,7 @@ export async function createService<C extends RuntimeConfig>(
 
 function warnAboutConfig(logger: pino.Logger, config: RuntimeConfig, faults: Faults): void {
   if (faults.ignoredSettings.length > 0) {
-    logger.warn(
-      { ignored: faults.ignoredSettings },
-      'fault settings are ignored because FAULTS_ENABLED is not set',
-    );
+    logger.warn({ ignored: faults.ignoredSettings }, 'fault settings are ignored because FAULTS_ENABLED is not set');
   }
   if (faults.enabled) {
     logger.warn({ faults: faults.state }, 'fault injection is enabled');

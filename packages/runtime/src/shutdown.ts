@@ -42,10 +42,7 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
 
     const pending = new Set<string>();
     const deadline = setTimeout(() => {
-      logger.error(
-        { pending: [...pending] },
-        `shutdown did not finish within ${timeoutMs} ms; exiting`,
-      );
+      logger.error({ pending: [...pending] }, `shutdown did not finish within ${timeoutMs} ms; exiting`);
       void flushLogger(logger).then(() => exit(1));
     }, timeoutMs);
     deadline.unref();
@@ -64,9 +61,7 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
     };
 
     if (delayMs > 0) {
-      await track(`waiting ${delayMs} ms for load balancers to stop sending traffic`, () =>
-        sleep(delayMs),
-      );
+      await track(`waiting ${delayMs} ms for load balancers to stop sending traffic`, () => sleep(delayMs));
     }
     let failures = 0;
     for (const step of options.steps()) {

@@ -23,37 +23,28 @@ const UNTRACED_PATHS = new Set<string>([...PROBE_PATHS, '/metrics']);
  * OTLP/HTTP to `${endpoint}/v1/traces`) — or returns null, without loading any OTel code,
  * when no endpoint is configured.
  *
- * Instrumentation works by patching modules as they are loaded, so this must run before
- * fastify, pg or pino (and so before the rest of this package) are imported. ESM evaluates
- * all static imports before a module's body, so the entrypoint imports this file through the
- * `@slipway/runtime/tracing` subpath, which loads nothing else, and everything else
- * dynamically afterwards:
+ * Instrumentation works by patching modules as they are loaded, so call this first in the
+ * entrypoint, before fastify or pg are imported and before createService/createLogger (this
+ * package itself loads fastify, pino and pg only when those are called). ESM evaluates every
+ * static import before the importing module's body, so import the app's own modules that use
+ * fastify or pg dynamically afterwards:
  *
- *   import { startTracing } from '@slipway/runtime/tracing';
+ *   const config = runConfigOrExit(() => loadConfig(schema));
  *   const tracing = await startTracing({ serviceName, version, endpoint });
- *   const { main } = await import('./main.js');
+ *   const { runApi } = await import('./api.js');
  */
-export async function startTracing({
-  serviceName,
-  version,
-  endpoint,
-}: TracingOptions): Promise<Tracing | null> {
+export async function startTracing({ serviceName, version, endpoint }: TracingOptions): Promise<Tracing | null> {
   if (!endpoint) return null;
 
   registerEsmLoaderHook();
-  const [
-    { NodeSDK, resources },
-    { OTLPTraceExporter },
-    { HttpInstrumentation },
-    { PgInstrumentation },
-    { PinoInstrumentation },
-  ] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-pg'),
-    import('@opentelemetry/instrumentation-pino'),
-  ]);
+  const [{ NodeSDK, resources }, { OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { PinoInstrumentation }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-node'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-pg'),
+      import('@opentelemetry/instrumentation-pino'),
+    ]);
 
   const sdk = new NodeSDK({
     resource: resources.resourceFromAttributes({
@@ -67,8 +58,7 @@ export async function startTracing({
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request: IncomingMessage) =>
-          UNTRACED_PATHS.has((request.url ?? '').split('?', 1)[0] ?? ''),
+        ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.has((request.url ?? '').split('?', 1)[0] ?? ''),
       }),
       new PgInstrumentation(),
       // Adds trace_id/span_id to log lines; the lines themselves stay on stdout.

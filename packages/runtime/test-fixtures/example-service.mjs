@@ -1,18 +1,16 @@
 // A tiny service on the BUILT package (run `tsc -b packages/runtime` first), started as a real
 // process by the system tests. Configured entirely through the environment.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTracing } from '../dist/tracing.js';
-
-// Tracing first: instrumentation has to patch fastify, pg and pino before they load.
-const tracing = await startTracing({
-  serviceName: 'example',
-  version: process.env.APP_VERSION || 'dev',
-  endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
-});
-
-const { createService, loadConfig, runConfigOrExit, runtimeConfigSchema } = await import('../dist/index.js');
+import { createService, loadConfig, runConfigOrExit, runtimeConfigSchema, startTracing } from '../dist/index.js';
 
 const config = runConfigOrExit(() => loadConfig(runtimeConfigSchema));
+// Before createService, which loads fastify and pino for the instrumentation to patch.
+const tracing = await startTracing({
+  serviceName: config.OTEL_SERVICE_NAME ?? 'example',
+  version: config.APP_VERSION,
+  endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
+
 const service = await createService({ name: 'example', config });
 if (tracing) service.onShutdown(() => tracing.shutdown());
 

@@ -121,7 +121,9 @@ describe('Idempotency-Key', () => {
   it('answers 422 when a key is reused with a different body', async () => {
     const s = await api.user('idem2');
     const key = randomUUID();
-    expect((await api.request('POST', '/api/faucet', { token: s.token, body: { currency: 'USD', amount: '100' }, key })).statusCode).toBe(201);
+    expect((await api.request('POST', '/api/faucet', { token: s.token, body: { currency: 'USD', amount: '100' }, key })).statusCode).toBe(
+      201,
+    );
     const reused = await api.request('POST', '/api/faucet', { token: s.token, body: { currency: 'USD', amount: '999' }, key });
     expect(reused.statusCode).toBe(422);
     expect(reused.json().error.code).toBe('idempotency_key_reused');
@@ -253,38 +255,127 @@ describe('bad input', () => {
     const r = await api.user('bad-r');
     await api.fund(u, 1_000);
     const stream = await api.stream(u, r, 100, 60);
-    const cases: { name: string; method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: string; contentType?: string; want: number }[] = [
-      { name: 'malformed JSON', method: 'POST', url: '/api/streams', payload: '{"recipientEmail":', want: 400 },
-      { name: 'wrong type', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: 12 }), want: 400 },
-      { name: 'negative amount', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '-5' }), want: 400 },
-      { name: 'zero amount', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '0' }), want: 400 },
-      { name: 'fractional amount', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '1.5' }), want: 400 },
-      { name: 'huge amount', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '99999999999999999999999' }), want: 400 },
-      { name: 'over the faucet limit', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '1000000000000' }), want: 400 },
-      { name: 'unknown currency', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'XXX', amount: '1' }), want: 400 },
-      { name: 'unknown field', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '1', bonus: true }), want: 400 },
-      { name: 'huge deposit', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '9223372036854775808', durationSeconds: 5 }), want: 400 },
-      { name: 'zero duration', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '1', durationSeconds: 0 }), want: 400 },
-      { name: 'start in the past', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '1', durationSeconds: 5, startAt: '2001-01-01T00:00:00Z' }), want: 400 },
-      { name: 'self stream', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: u.email, currency: 'USD', deposit: '1', durationSeconds: 5 }), want: 422 },
-      { name: 'unknown recipient', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: 'nobody@example.test', currency: 'USD', deposit: '1', durationSeconds: 5 }), want: 404 },
-      { name: 'more than the balance', method: 'POST', url: '/api/streams', payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '1000000', durationSeconds: 5 }), want: 409 },
-      { name: 'bad id', method: 'GET', url: '/api/streams/not-a-uuid', want: 400 },
-      { name: 'bad id on action', method: 'POST', url: '/api/streams/123/withdraw', payload: '{}', want: 400 },
-      { name: 'withdraw as sender', method: 'POST', url: `/api/streams/${stream.id}/withdraw`, payload: '{}', want: 403 },
-      { name: 'bad cursor', method: 'GET', url: '/api/streams?cursor=garbage', want: 400 },
-      { name: 'bad limit', method: 'GET', url: '/api/streams?limit=1000', want: 400 },
-      { name: 'unknown query', method: 'GET', url: '/api/streams?sort=evil', want: 400 },
-      { name: 'bad activity cursor', method: 'GET', url: '/api/activity?cursor=-1', want: 400 },
-      { name: 'wrong content type', method: 'POST', url: '/api/faucet', payload: 'currency=USD', contentType: 'application/x-www-form-urlencoded', want: 415 },
-      { name: 'unknown API route', method: 'GET', url: '/api/nothing-here', want: 404 },
-      { name: 'bad token id', method: 'DELETE', url: '/api/tokens/xyz', want: 400 },
-    ];
+    const cases: { name: string; method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: string; contentType?: string; want: number }[] =
+      [
+        { name: 'malformed JSON', method: 'POST', url: '/api/streams', payload: '{"recipientEmail":', want: 400 },
+        { name: 'wrong type', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: 12 }), want: 400 },
+        {
+          name: 'negative amount',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'USD', amount: '-5' }),
+          want: 400,
+        },
+        { name: 'zero amount', method: 'POST', url: '/api/faucet', payload: JSON.stringify({ currency: 'USD', amount: '0' }), want: 400 },
+        {
+          name: 'fractional amount',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'USD', amount: '1.5' }),
+          want: 400,
+        },
+        {
+          name: 'huge amount',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'USD', amount: '99999999999999999999999' }),
+          want: 400,
+        },
+        {
+          name: 'over the faucet limit',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'USD', amount: '1000000000000' }),
+          want: 400,
+        },
+        {
+          name: 'unknown currency',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'XXX', amount: '1' }),
+          want: 400,
+        },
+        {
+          name: 'unknown field',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: JSON.stringify({ currency: 'USD', amount: '1', bonus: true }),
+          want: 400,
+        },
+        {
+          name: 'huge deposit',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '9223372036854775808', durationSeconds: 5 }),
+          want: 400,
+        },
+        {
+          name: 'zero duration',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '1', durationSeconds: 0 }),
+          want: 400,
+        },
+        {
+          name: 'start in the past',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({
+            recipientEmail: r.email,
+            currency: 'USD',
+            deposit: '1',
+            durationSeconds: 5,
+            startAt: '2001-01-01T00:00:00Z',
+          }),
+          want: 400,
+        },
+        {
+          name: 'self stream',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({ recipientEmail: u.email, currency: 'USD', deposit: '1', durationSeconds: 5 }),
+          want: 422,
+        },
+        {
+          name: 'unknown recipient',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({ recipientEmail: 'nobody@example.test', currency: 'USD', deposit: '1', durationSeconds: 5 }),
+          want: 404,
+        },
+        {
+          name: 'more than the balance',
+          method: 'POST',
+          url: '/api/streams',
+          payload: JSON.stringify({ recipientEmail: r.email, currency: 'USD', deposit: '1000000', durationSeconds: 5 }),
+          want: 409,
+        },
+        { name: 'bad id', method: 'GET', url: '/api/streams/not-a-uuid', want: 400 },
+        { name: 'bad id on action', method: 'POST', url: '/api/streams/123/withdraw', payload: '{}', want: 400 },
+        { name: 'withdraw as sender', method: 'POST', url: `/api/streams/${stream.id}/withdraw`, payload: '{}', want: 403 },
+        { name: 'bad cursor', method: 'GET', url: '/api/streams?cursor=garbage', want: 400 },
+        { name: 'bad limit', method: 'GET', url: '/api/streams?limit=1000', want: 400 },
+        { name: 'unknown query', method: 'GET', url: '/api/streams?sort=evil', want: 400 },
+        { name: 'bad activity cursor', method: 'GET', url: '/api/activity?cursor=-1', want: 400 },
+        {
+          name: 'wrong content type',
+          method: 'POST',
+          url: '/api/faucet',
+          payload: 'currency=USD',
+          contentType: 'application/x-www-form-urlencoded',
+          want: 415,
+        },
+        { name: 'unknown API route', method: 'GET', url: '/api/nothing-here', want: 404 },
+        { name: 'bad token id', method: 'DELETE', url: '/api/tokens/xyz', want: 400 },
+      ];
     for (const c of cases) {
       const res = await api.app.inject({
         method: c.method,
         url: c.url,
-        headers: { authorization: `Bearer ${u.token}`, ...(c.payload !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${u.token}`,
+          ...(c.payload !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}),
+        },
         ...(c.payload !== undefined ? { payload: c.payload } : {}),
       });
       expect(res.statusCode, `${c.name}: ${res.body}`).toBe(c.want);

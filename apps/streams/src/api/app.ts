@@ -50,7 +50,11 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'streams API', version, description: 'Payment streams on a double-entry ledger. Amounts are integer minor units written as strings.' },
+      info: {
+        title: 'streams API',
+        version,
+        description: 'Payment streams on a double-entry ledger. Amounts are integer minor units written as strings.',
+      },
       servers: [],
       components: {
         securitySchemes: {
@@ -78,7 +82,9 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
         // The database's own guards (non-negative balances, balanced journals) fired:
         // a client raced another request for the same money. Refuse, lose nothing.
         if (pgErrorCode(error) === PgCode.checkViolation) {
-          return reply.code(409).send({ error: { code: 'insufficient_funds', message: 'the ledger refused a movement that would overdraw an account' } });
+          return reply
+            .code(409)
+            .send({ error: { code: 'insufficient_funds', message: 'the ledger refused a movement that would overdraw an account' } });
         }
         if (pgErrorCode(error) === PgCode.deadlockDetected || pgErrorCode(error) === PgCode.serializationFailure) {
           return reply.code(409).send({ error: { code: 'conflict_retry', message: 'a concurrent request touched the same money; retry' } });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, buildTestApi, type TestUser } from '../../../../test/helpers/api.js';
@@ -66,7 +65,10 @@ function valid(schema: Schema, ctx: { emails: string[] }): fc.Arbitrary<unknown>
     case 'string':
       if (schema.format === 'email') return fc.constantFrom(...ctx.emails, 'someone@example.test');
       if (schema.format === 'uuid') return fc.uuid();
-      if (schema.format === 'date-time') return fc.date({ min: new Date(Date.now() - 60_000), max: new Date(Date.now() + 86_400_000), noInvalidDate: true }).map((d) => d.toISOString());
+      if (schema.format === 'date-time')
+        return fc
+          .date({ min: new Date(Date.now() - 60_000), max: new Date(Date.now() + 86_400_000), noInvalidDate: true })
+          .map((d) => d.toISOString());
       if (schema.pattern?.includes('[1-9]')) return fc.bigInt({ min: 1n, max: 10n ** 15n }).map(String);
       return fc.string({ minLength: 1, maxLength: 30 });
     case 'integer':
@@ -84,20 +86,30 @@ function valid(schema: Schema, ctx: { emails: string[] }): fc.Arbitrary<unknown>
 
 /** A valid body with one thing wrong: a field missing, mistyped, out of range, or unexpected. */
 function broken(schema: Schema, ctx: { emails: string[] }): fc.Arbitrary<unknown> {
-  return fc.tuple(valid(schema, ctx), fc.nat(), anyJson, fc.constantFrom('drop', 'retype', 'extra', 'wrap')).map(([value, n, junk, how]) => {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return junk;
-    const obj = { ...(value as Record<string, unknown>) };
-    const keys = Object.keys(schema.properties ?? {});
-    const key = keys.length > 0 ? keys[n % keys.length]! : 'x';
-    if (how === 'drop') delete obj[key];
-    else if (how === 'retype') obj[key] = junk;
-    else if (how === 'extra') obj[`unexpected_${n % 7}`] = junk;
-    else return [obj];
-    return obj;
-  });
+  return fc
+    .tuple(valid(schema, ctx), fc.nat(), anyJson, fc.constantFrom('drop', 'retype', 'extra', 'wrap'))
+    .map(([value, n, junk, how]) => {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return junk;
+      const obj = { ...(value as Record<string, unknown>) };
+      const keys = Object.keys(schema.properties ?? {});
+      const key = keys.length > 0 ? keys[n % keys.length]! : 'x';
+      if (how === 'drop') delete obj[key];
+      else if (how === 'retype') obj[key] = junk;
+      else if (how === 'extra') obj[`unexpected_${n % 7}`] = junk;
+      else return [obj];
+      return obj;
+    });
 }
 
-function operations(doc: { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content?: Record<string, { schema: Schema }> } }>> }): Operation[] {
+function operations(doc: {
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content?: Record<string, { schema: Schema }> } }
+    >
+  >;
+}): Operation[] {
   const ops: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -141,9 +153,14 @@ describe('fuzzing the OpenAPI document', () => {
     const request = fc.constantFrom(...ops).chain((op) =>
       fc.record({
         op: fc.constant(op),
-        params: fc.array(fc.oneof(fc.constantFrom(...streamIds), fc.uuid(), anyString), { minLength: op.params.length, maxLength: op.params.length }),
+        params: fc.array(fc.oneof(fc.constantFrom(...streamIds), fc.uuid(), anyString), {
+          minLength: op.params.length,
+          maxLength: op.params.length,
+        }),
         query: fc.oneof(
-          fc.record(Object.fromEntries(Object.entries(op.query).map(([k, s]) => [k, fc.oneof(valid(s, ctx), anyString)])), { requiredKeys: [] }),
+          fc.record(Object.fromEntries(Object.entries(op.query).map(([k, s]) => [k, fc.oneof(valid(s, ctx), anyString)])), {
+            requiredKeys: [],
+          }),
           fc.dictionary(fc.string({ maxLength: 8 }), anyString, { maxKeys: 2 }),
         ),
         body: op.body
@@ -161,34 +178,39 @@ describe('fuzzing the OpenAPI document', () => {
 
     let sent = 0;
     const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        let url = r.op.path;
-        r.op.params.forEach((name, i) => (url = url.replace(`{${name}}`, encodeURIComponent(r.params[i] ?? ''))));
-        const qs = new URLSearchParams(Object.entries(r.query).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
-        const headers: Record<string, string> = {};
-        if (r.auth === 'user0' || r.auth === 'user1') headers.authorization = `Bearer ${users[r.auth === 'user0' ? 0 : 1]!.token}`;
-        if (r.auth === 'garbage') headers.authorization = 'Bearer 💸';
-        if (r.key !== undefined) headers['idempotency-key'] = r.key.replace(/[^\x20-\x7e]/g, '?');
-        if (r.body !== undefined) headers['content-type'] = 'application/json';
-        const res = await api.app.inject({
-          method: r.op.method as 'GET',
-          url: qs ? `${url}?${qs}` : url,
-          headers,
-          ...(r.body !== undefined && r.op.method !== 'GET' ? { payload: r.body } : {}),
-        });
-        sent += 1;
-        if (res.statusCode >= 500) failures.push(`${r.op.method} ${url}?${qs} ${r.body ?? ''} → ${res.statusCode} ${res.body.slice(0, 300)}`);
-        if (res.statusCode >= 400) {
-          const body = res.json() as { error?: { code?: unknown } };
-          if (typeof body.error?.code !== 'string') failures.push(`${r.op.method} ${url}: ${res.statusCode} without a JSON error body`);
-        }
-        return res.statusCode < 500;
-      }),
-      { numRuns: 2_200, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
-    ).catch((err: unknown) => {
-      throw new Error(`${failures.join('\n')}\n${String(err)}`);
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(request, async (r) => {
+          let url = r.op.path;
+          r.op.params.forEach((name, i) => (url = url.replace(`{${name}}`, encodeURIComponent(r.params[i] ?? ''))));
+          const qs = new URLSearchParams(
+            Object.entries(r.query).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : String(JSON.stringify(v))]),
+          ).toString();
+          const headers: Record<string, string> = {};
+          if (r.auth === 'user0' || r.auth === 'user1') headers.authorization = `Bearer ${users[r.auth === 'user0' ? 0 : 1]!.token}`;
+          if (r.auth === 'garbage') headers.authorization = 'Bearer 💸';
+          if (r.key !== undefined) headers['idempotency-key'] = r.key.replace(/[^\x20-\x7e]/g, '?');
+          if (r.body !== undefined) headers['content-type'] = 'application/json';
+          const res = await api.app.inject({
+            method: r.op.method as 'GET',
+            url: qs ? `${url}?${qs}` : url,
+            headers,
+            ...(r.body !== undefined && r.op.method !== 'GET' ? { payload: r.body } : {}),
+          });
+          sent += 1;
+          if (res.statusCode >= 500)
+            failures.push(`${r.op.method} ${url}?${qs} ${r.body ?? ''} → ${res.statusCode} ${res.body.slice(0, 300)}`);
+          if (res.statusCode >= 400) {
+            const body = res.json() as { error?: { code?: unknown } };
+            if (typeof body.error?.code !== 'string') failures.push(`${r.op.method} ${url}: ${res.statusCode} without a JSON error body`);
+          }
+          return res.statusCode < 500;
+        }),
+        { numRuns: 2_200, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      )
+      .catch((err: unknown) => {
+        throw new Error(`${failures.join('\n')}\n${String(err)}`);
+      });
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(2_000);
     expect(await ledgerInvariants(db.pool)).toMatchObject({ total: 0n, unbalancedJournals: 0, negativeAccounts: 0, driftedAccounts: 0 });

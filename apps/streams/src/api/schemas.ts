@@ -56,7 +56,10 @@ export const idempotencyHeaders = z.looseObject({
 // Responses ------------------------------------------------------------------
 
 const isoTime = z.string().describe('ISO-8601 time');
-const money = z.string().regex(/^-?[0-9]+$/).describe('integer amount in minor units, as a decimal string');
+const money = z
+  .string()
+  .regex(/^-?[0-9]+$/)
+  .describe('integer amount in minor units, as a decimal string');
 
 export const userJson = z.object({ id: z.uuid(), email: z.string(), synthetic: z.boolean(), createdAt: isoTime });
 export const accountJson = z.object({ id: z.string(), currency, balance: money });

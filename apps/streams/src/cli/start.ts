@@ -81,7 +81,10 @@ export async function runStack(config: StreamsConfig): Promise<void> {
 
 async function waitForStartup(url: string, cancelled: () => boolean): Promise<boolean> {
   while (!cancelled()) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return true;
     await sleep(200);
   }

@@ -21,7 +21,12 @@ export async function migrate(databaseUrl: string, logger: Logger): Promise<stri
     direction: 'up',
     checkOrder: true,
     singleTransaction: true,
-    logger: { debug: () => undefined, info: (m: string) => logger.debug(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
+    logger: {
+      debug: () => undefined,
+      info: (m: string) => logger.debug(m),
+      warn: (m: string) => logger.warn(m),
+      error: (m: string) => logger.error(m),
+    },
   });
   await runJobQueueMigrations({ connectionString: databaseUrl, logger: jobQueueLogger(logger) });
   const names = applied.map((m) => m.name);
@@ -39,12 +44,10 @@ export function shippedMigrations(): string[] {
 
 /** Shipped migrations the database has not applied yet: readiness fails until this is empty. */
 export async function pendingMigrations(pool: Pool, shipped: string[]): Promise<string[]> {
-  const { rows } = await pool
-    .query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`)
-    .catch((err: unknown) => {
-      if (pgErrorCode(err) === '42P01') return { rows: [] }; // table missing: nothing applied yet
-      throw err;
-    });
+  const { rows } = await pool.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`).catch((err: unknown) => {
+    if (pgErrorCode(err) === '42P01') return { rows: [] }; // table missing: nothing applied yet
+    throw err;
+  });
   const applied = new Set(rows.map((r) => r.name));
   return shipped.filter((name) => !applied.has(name));
 }

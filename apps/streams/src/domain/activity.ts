@@ -84,10 +84,11 @@ export async function indexNextBatch(
              entries = user_totals.entries + excluded.entries`,
       [ids],
     );
-    await client.query(
-      `UPDATE indexer_cursors SET tx_id = $2::xid8, journal_id = $3, updated_at = now() WHERE name = $1`,
-      [INDEXER_NAME, last.txId, last.id.toString()],
-    );
+    await client.query(`UPDATE indexer_cursors SET tx_id = $2::xid8, journal_id = $3, updated_at = now() WHERE name = $1`, [
+      INDEXER_NAME,
+      last.txId,
+      last.id.toString(),
+    ]);
     await hooks.beforeCommit?.();
     await client.query('COMMIT');
     return { journals: journals.length, entries: inserted.rowCount ?? 0, cursor: last.id };

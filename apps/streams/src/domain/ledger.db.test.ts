@@ -124,7 +124,9 @@ describe('parallel withdrawals on one stream', () => {
     const withdrawn = BigInt(after.json().stream.withdrawn);
     expect(withdrawn).toBe(BigInt(ok) * 20_000n);
     const nowUs = BigInt(Date.now()) * 1000n;
-    expect(withdrawn).toBeLessThanOrEqual(accrued(1_000_000n, BigInt(startAt.getTime()) * 1000n, BigInt(startAt.getTime() + 100_000) * 1000n, nowUs));
+    expect(withdrawn).toBeLessThanOrEqual(
+      accrued(1_000_000n, BigInt(startAt.getTime()) * 1000n, BigInt(startAt.getTime() + 100_000) * 1000n, nowUs),
+    );
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThan(60); // the race really was contended: 60 x 20,000 exceeds what accrued
     expect(await api.balance(recipient)).toBe(withdrawn);
@@ -159,9 +161,9 @@ describe('the database guards the ledger itself', () => {
       client.release();
     }
 
-    await expect(
-      db.pool.query(`UPDATE accounts SET balance = -1 WHERE id = $1`, [wallet]),
-    ).rejects.toThrow(/accounts_balance_not_negative/);
+    await expect(db.pool.query(`UPDATE accounts SET balance = -1 WHERE id = $1`, [wallet])).rejects.toThrow(
+      /accounts_balance_not_negative/,
+    );
     await expect(db.pool.query(`UPDATE entries SET amount = amount * 2`)).rejects.toThrow(/append-only/);
     await expect(db.pool.query(`DELETE FROM journals`)).rejects.toThrow(/append-only/);
     expect(await api.balance(user)).toBe(100n);

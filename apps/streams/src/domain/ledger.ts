@@ -17,10 +17,10 @@ export async function walletFor(client: DbClient, userId: string, currency: Curr
     [userId, currency],
   );
   if (inserted.rows[0]) return inserted.rows[0].id;
-  const { rows } = await client.query<{ id: bigint }>(
-    `SELECT id FROM accounts WHERE kind = 'wallet' AND user_id = $1 AND currency = $2`,
-    [userId, currency],
-  );
+  const { rows } = await client.query<{ id: bigint }>(`SELECT id FROM accounts WHERE kind = 'wallet' AND user_id = $1 AND currency = $2`, [
+    userId,
+    currency,
+  ]);
   return rows[0]!.id;
 }
 
@@ -31,18 +31,14 @@ export async function systemAccount(client: DbClient, kind: SystemAccountKind, c
     [kind, currency],
   );
   if (inserted.rows[0]) return inserted.rows[0].id;
-  const { rows } = await client.query<{ id: bigint }>(`SELECT id FROM accounts WHERE kind = $1 AND currency = $2`, [
-    kind,
-    currency,
-  ]);
+  const { rows } = await client.query<{ id: bigint }>(`SELECT id FROM accounts WHERE kind = $1 AND currency = $2`, [kind, currency]);
   return rows[0]!.id;
 }
 
 export async function createEscrow(client: DbClient, currency: Currency): Promise<bigint> {
-  const { rows } = await client.query<{ id: bigint }>(
-    `INSERT INTO accounts (kind, currency) VALUES ('escrow', $1) RETURNING id`,
-    [currency],
-  );
+  const { rows } = await client.query<{ id: bigint }>(`INSERT INTO accounts (kind, currency) VALUES ('escrow', $1) RETURNING id`, [
+    currency,
+  ]);
   return rows[0]!.id;
 }
 
@@ -75,10 +71,10 @@ export async function postJournal(
     }
   }
 
-  const { rows } = await client.query<{ id: bigint }>(
-    `INSERT INTO journals (kind, stream_id) VALUES ($1, $2) RETURNING id`,
-    [journal.kind, journal.streamId ?? null],
-  );
+  const { rows } = await client.query<{ id: bigint }>(`INSERT INTO journals (kind, stream_id) VALUES ($1, $2) RETURNING id`, [
+    journal.kind,
+    journal.streamId ?? null,
+  ]);
   const journalId = rows[0]!.id;
   await client.query(
     `INSERT INTO entries (journal_id, account_id, amount)

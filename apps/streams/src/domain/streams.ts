@@ -68,7 +68,11 @@ export async function listStreams(
   opts: { role: 'all' | Role; limit: number; cursor?: string | undefined },
 ): Promise<Page<StreamView>> {
   const where = [
-    opts.role === 'sender' ? 's.sender_id = $1' : opts.role === 'recipient' ? 's.recipient_id = $1' : '(s.sender_id = $1 OR s.recipient_id = $1)',
+    opts.role === 'sender'
+      ? 's.sender_id = $1'
+      : opts.role === 'recipient'
+        ? 's.recipient_id = $1'
+        : '(s.sender_id = $1 OR s.recipient_id = $1)',
   ];
   const params: unknown[] = [userId];
   if (opts.cursor) {
@@ -159,7 +163,10 @@ export async function createStream(client: DbClient, sender: User, input: Create
     [input.startAt ?? null, input.durationSeconds],
   );
   const { startAt, endAt, tooEarly } = timing[0]!;
-  if (tooEarly) throw new DomainError(400, 'validation_failed', 'startAt cannot be in the past', [{ path: 'startAt', message: 'must not be in the past' }]);
+  if (tooEarly)
+    throw new DomainError(400, 'validation_failed', 'startAt cannot be in the past', [
+      { path: 'startAt', message: 'must not be in the past' },
+    ]);
 
   const senderWallet = await walletFor(client, sender.id, input.currency);
   const escrow = await createEscrow(client, input.currency);
@@ -256,10 +263,10 @@ export async function cancel(client: DbClient, user: User, streamId: string) {
     { accountId: await walletFor(client, stream.senderId, stream.currency), amount: refund },
   ];
   if (payout + refund > 0n) await postJournal(client, { kind: 'stream_cancel', streamId, legs });
-  await client.query(
-    `UPDATE streams SET status = 'cancelled', withdrawn = $2, closed_at = clock_timestamp() WHERE id = $1`,
-    [streamId, stream.accrued.toString()],
-  );
+  await client.query(`UPDATE streams SET status = 'cancelled', withdrawn = $2, closed_at = clock_timestamp() WHERE id = $1`, [
+    streamId,
+    stream.accrued.toString(),
+  ]);
   return { stream: await getStream(client, user.id, streamId) };
 }
 
@@ -284,10 +291,7 @@ export async function settle(client: DbClient, user: User | null, streamId: stri
       ],
     });
   }
-  await client.query(
-    `UPDATE streams SET status = 'settled', withdrawn = deposit, closed_at = clock_timestamp() WHERE id = $1`,
-    [streamId],
-  );
+  await client.query(`UPDATE streams SET status = 'settled', withdrawn = deposit, closed_at = clock_timestamp() WHERE id = $1`, [streamId]);
   return { settled: true as const, stream: user ? await getStream(client, user.id, streamId) : null };
 }
 

@@ -20,10 +20,7 @@ const userColumns = `id, email, synthetic, created_at AS "createdAt"`;
 export const sha256 = (secret: string): Buffer => createHash('sha256').update(secret).digest();
 const newSecret = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
 
-export async function registerUser(
-  pool: Pool,
-  input: { email: string; password: string; synthetic?: boolean },
-): Promise<User> {
+export async function registerUser(pool: Pool, input: { email: string; password: string; synthetic?: boolean }): Promise<User> {
   const passwordHash = await argon2Hash(input.password, ARGON2);
   try {
     const { rows } = await pool.query<User>(
@@ -103,18 +100,17 @@ export async function createApiToken(pool: Pool, userId: string, name: string): 
 }
 
 export async function listApiTokens(pool: Pool, userId: string): Promise<ApiToken[]> {
-  const { rows } = await pool.query<ApiToken>(
-    `SELECT ${tokenColumns} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id`,
-    [userId],
-  );
+  const { rows } = await pool.query<ApiToken>(`SELECT ${tokenColumns} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id`, [
+    userId,
+  ]);
   return rows;
 }
 
 export async function revokeApiToken(pool: Pool, userId: string, tokenId: string): Promise<void> {
-  const { rowCount } = await pool.query(
-    `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2`,
-    [tokenId, userId],
-  );
+  const { rowCount } = await pool.query(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2`, [
+    tokenId,
+    userId,
+  ]);
   if (rowCount === 0) throw notFound('token');
 }
 

@@ -30,13 +30,19 @@ async function drain(): Promise<void> {
 }
 
 async function readModel() {
-  const activity = await db.pool.query(`SELECT entry_id::text, journal_id::text, user_id, kind, amount::text FROM activity ORDER BY entry_id`);
-  const totals = await db.pool.query(`SELECT user_id, currency, received::text, sent::text, entries::text FROM user_totals ORDER BY user_id, currency`);
+  const activity = await db.pool.query(
+    `SELECT entry_id::text, journal_id::text, user_id, kind, amount::text FROM activity ORDER BY entry_id`,
+  );
+  const totals = await db.pool.query(
+    `SELECT user_id, currency, received::text, sent::text, entries::text FROM user_totals ORDER BY user_id, currency`,
+  );
   return { activity: activity.rows, totals: totals.rows };
 }
 
 async function walletEntryCount(): Promise<number> {
-  const { rows } = await db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'wallet'`);
+  const { rows } = await db.pool.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'wallet'`,
+  );
   return Number(rows[0]!.n);
 }
 

@@ -61,7 +61,9 @@ export class Indexer {
       let client: DbClient | undefined;
       try {
         client = await this.pool.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [INDEXER_LOCK_KEY.toString()]);
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+          INDEXER_LOCK_KEY.toString(),
+        ]);
         if (!rows[0]?.locked) {
           this.#setState('standby');
           client.release();

@@ -29,7 +29,10 @@ export function settlementTasks(pool: Pool, counters: SettlementCounters): TaskL
   };
 }
 
-export async function startJobRunner(pool: Pool, opts: { concurrency: number; logger: Logger; counters: SettlementCounters }): Promise<Runner> {
+export async function startJobRunner(
+  pool: Pool,
+  opts: { concurrency: number; logger: Logger; counters: SettlementCounters },
+): Promise<Runner> {
   return run({
     pgPool: pool,
     concurrency: opts.concurrency,

@@ -51,7 +51,11 @@ export async function runWorker(config: StreamsConfig): Promise<Service> {
     },
   });
 
-  const jobs = await startJobRunner(pool, { concurrency: config.WORKER_CONCURRENCY, logger, counters: { settled: () => settlements.inc() } });
+  const jobs = await startJobRunner(pool, {
+    concurrency: config.WORKER_CONCURRENCY,
+    logger,
+    counters: { settled: () => settlements.inc() },
+  });
   indexer.start();
   // Shutdown hooks run in reverse: stop taking work, then close the pool.
   service.onShutdown(() => pool.end());

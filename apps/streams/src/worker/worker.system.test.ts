@@ -73,7 +73,13 @@ describe('worker', () => {
              (SELECT count(*) FROM (SELECT entry_id FROM activity GROUP BY entry_id HAVING count(*) > 1) d)::text AS dupes,
              (SELECT received FROM user_totals WHERE user_id = '${sender.id}' AND currency = 'USD')::text AS received,
              (SELECT sum(e.amount) FROM entries e JOIN accounts a ON a.id = e.account_id WHERE a.user_id = '${sender.id}')::text AS funded`);
-    expect(rows[0]).toEqual({ activity: '120', entries: '120', dupes: '0', received: String((120 * 121) / 2), funded: String((120 * 121) / 2) });
+    expect(rows[0]).toEqual({
+      activity: '120',
+      entries: '120',
+      dupes: '0',
+      received: String((120 * 121) / 2),
+      funded: String((120 * 121) / 2),
+    });
     standby.kill('SIGTERM');
     expect((await standby.exited).code).toBe(0);
   });
@@ -83,17 +89,26 @@ describe('worker', () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
       const s = await withTransaction(db.pool, (c) =>
-        createStream(c, sender, { recipientEmail: recipient.email, currency: 'EUR', deposit: 1_000n + BigInt(i), durationSeconds: 1 + (i % 2) }),
+        createStream(c, sender, {
+          recipientEmail: recipient.email,
+          currency: 'EUR',
+          deposit: 1_000n + BigInt(i),
+          durationSeconds: 1 + (i % 2),
+        }),
       );
       ids.push(s.id);
     }
     await startWorker();
     await startWorker();
     await expect
-      .poll(async () => (await db.pool.query(`SELECT count(*)::int AS n FROM streams WHERE id = ANY($1) AND status = 'settled'`, [ids])).rows[0].n, {
-        timeout: 30_000,
-        interval: 250,
-      })
+      .poll(
+        async () =>
+          (await db.pool.query(`SELECT count(*)::int AS n FROM streams WHERE id = ANY($1) AND status = 'settled'`, [ids])).rows[0].n,
+        {
+          timeout: 30_000,
+          interval: 250,
+        },
+      )
       .toBe(12);
     const { rows } = await db.pool.query<{ id: string; settlements: number }>(
       `SELECT s.id, (SELECT count(*)::int FROM journals j WHERE j.stream_id = s.id AND j.kind = 'stream_settle') AS settlements
@@ -101,7 +116,9 @@ describe('worker', () => {
       [ids],
     );
     expect(rows.map((r) => r.settlements)).toEqual(Array(12).fill(1));
-    const { rows: bal } = await db.pool.query<{ balance: bigint }>(`SELECT balance FROM accounts WHERE user_id = $1 AND currency = 'EUR'`, [recipient.id]);
+    const { rows: bal } = await db.pool.query<{ balance: bigint }>(`SELECT balance FROM accounts WHERE user_id = $1 AND currency = 'EUR'`, [
+      recipient.id,
+    ]);
     expect(bal[0]!.balance).toBe(12n * 1_000n + 66n);
   });
 });

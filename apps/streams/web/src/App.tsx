@@ -13,10 +13,7 @@ import { isPublicRoute, matchRoute, navigate, usePathname, type Route } from './
 import type { User } from './types';
 
 type Auth =
-  | { status: 'loading' }
-  | { status: 'failed'; error: unknown }
-  | { status: 'anonymous' }
-  | { status: 'authenticated'; user: User };
+  { status: 'loading' } | { status: 'failed'; error: unknown } | { status: 'anonymous' } | { status: 'authenticated'; user: User };
 
 function SignedInPage({ route, user }: { route: Route; user: User }) {
   switch (route.name) {

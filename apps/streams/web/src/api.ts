@@ -1,15 +1,5 @@
 // Typed JSON client for the same-origin streams API under /api.
-import type {
-  Account,
-  ActivityItem,
-  ApiToken,
-  CreateStreamInput,
-  Page,
-  Stream,
-  StreamRoleFilter,
-  Total,
-  User,
-} from './types';
+import type { Account, ActivityItem, ApiToken, CreateStreamInput, Page, Stream, StreamRoleFilter, Total, User } from './types';
 
 /** An error answer from the API: `{"error":{"code","message","details"?}}`. */
 export class ApiError extends Error {
@@ -20,13 +10,7 @@ export class ApiError extends Error {
   /** Seconds from a `Retry-After` header, when the server sent one. */
   readonly retryAfterHeader: number | null;
 
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    details?: unknown,
-    retryAfterHeader: number | null = null,
-  ) {
+  constructor(status: number, code: string, message: string, details?: unknown, retryAfterHeader: number | null = null) {
     super(message);
     this.status = status;
     this.code = code;
@@ -168,17 +152,14 @@ export const api = {
     request<Page<Stream>>('GET', `/api/streams${query({ role, limit, cursor })}`),
   stream: (streamId: string) => request<{ stream: Stream }>('GET', `/api/streams/${id(streamId)}`),
   createStream: (input: CreateStreamInput) => moneyPost<{ stream: Stream }>('/api/streams', input),
-  withdraw: (streamId: string) =>
-    moneyPost<{ stream: Stream; amount: string }>(`/api/streams/${id(streamId)}/withdraw`, {}),
+  withdraw: (streamId: string) => moneyPost<{ stream: Stream; amount: string }>(`/api/streams/${id(streamId)}/withdraw`, {}),
   cancel: (streamId: string) => moneyPost<{ stream: Stream }>(`/api/streams/${id(streamId)}/cancel`, {}),
   settle: (streamId: string) => moneyPost<{ stream: Stream }>(`/api/streams/${id(streamId)}/settle`, {}),
 
-  activity: (cursor: string | null, limit = 20) =>
-    request<Page<ActivityItem>>('GET', `/api/activity${query({ limit, cursor })}`),
+  activity: (cursor: string | null, limit = 20) => request<Page<ActivityItem>>('GET', `/api/activity${query({ limit, cursor })}`),
   totals: () => request<{ totals: Total[] }>('GET', '/api/totals'),
 
   tokens: () => request<{ tokens: ApiToken[] }>('GET', '/api/tokens'),
-  createToken: (name: string) =>
-    request<{ token: ApiToken; secret: string }>('POST', '/api/tokens', { body: { name } }),
+  createToken: (name: string) => request<{ token: ApiToken; secret: string }>('POST', '/api/tokens', { body: { name } }),
   revokeToken: (tokenId: string) => request<void>('DELETE', `/api/tokens/${id(tokenId)}`),
 };

@@ -47,12 +47,7 @@ export interface Page<T> {
 }
 
 export type ActivityKind =
-  | 'faucet'
-  | 'stream_funded'
-  | 'stream_withdrawal'
-  | 'stream_cancel_refund'
-  | 'stream_cancel_payout'
-  | 'stream_settlement';
+  'faucet' | 'stream_funded' | 'stream_withdrawal' | 'stream_cancel_refund' | 'stream_cancel_payout' | 'stream_settlement';
 
 export interface ActivityItem {
   id: string;

@@ -13,7 +13,13 @@ export const accountRoutes =
   async (app) => {
     app.get(
       '/accounts',
-      { schema: { tags: ['accounts'], summary: 'Your wallets and balances', response: { 200: z.object({ accounts: z.array(accountJson) }), ...errorResponses } } },
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Your wallets and balances',
+          response: { 200: z.object({ accounts: z.array(accountJson) }), ...errorResponses },
+        },
+      },
       async (request) => ({ accounts: (await listAccounts(ctx.pool, requireUser(request).id)).map(presentAccount) }),
     );
 
@@ -33,13 +39,20 @@ export const accountRoutes =
         if (!ctx.config.FAUCET_ENABLED) throw new DomainError(403, 'faucet_disabled', 'the faucet is disabled in this environment');
         const amount = BigInt(request.body.amount);
         if (amount > BigInt(ctx.config.FAUCET_MAX_AMOUNT)) {
-          throw new DomainError(400, 'validation_failed', `the faucet gives at most ${ctx.config.FAUCET_MAX_AMOUNT} minor units at a time`, [
-            { path: 'amount', message: `must be at most ${ctx.config.FAUCET_MAX_AMOUNT}` },
-          ]);
+          throw new DomainError(
+            400,
+            'validation_failed',
+            `the faucet gives at most ${ctx.config.FAUCET_MAX_AMOUNT} minor units at a time`,
+            [{ path: 'amount', message: `must be at most ${ctx.config.FAUCET_MAX_AMOUNT}` }],
+          );
         }
         return moveMoney(ctx, request, reply, async (client, user) => {
           const { account } = await fundFromFaucet(client, user, request.body.currency, amount);
-          return { statusCode: 201, body: { account: presentAccount(account) }, moved: { kind: 'faucet', currency: account.currency, amount } };
+          return {
+            statusCode: 201,
+            body: { account: presentAccount(account) },
+            moved: { kind: 'faucet', currency: account.currency, amount },
+          };
         });
       },
     );

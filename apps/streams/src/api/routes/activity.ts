@@ -27,7 +27,13 @@ export const activityRoutes =
 
     app.get(
       '/totals',
-      { schema: { tags: ['activity'], summary: 'Money received and sent per currency', response: { 200: z.object({ totals: z.array(totalsJson) }), ...errorResponses } } },
+      {
+        schema: {
+          tags: ['activity'],
+          summary: 'Money received and sent per currency',
+          response: { 200: z.object({ totals: z.array(totalsJson) }), ...errorResponses },
+        },
+      },
       async (request) => ({
         totals: (await totalsFor(pool, requireUser(request).id)).map((t) => ({
           currency: t.currency,

@@ -16,7 +16,14 @@ export const authRoutes =
 
     app.post(
       '/auth/register',
-      { schema: { tags: ['auth'], summary: 'Create an account and sign in', body: credentialsBody, response: { 201: userResponse, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Create an account and sign in',
+          body: credentialsBody,
+          response: { 201: userResponse, ...errorResponses },
+        },
+      },
       async (request, reply) => {
         const user = await registerUser(pool, request.body);
         ctx.business.userRegistered();
@@ -29,7 +36,12 @@ export const authRoutes =
     app.post(
       '/auth/login',
       {
-        schema: { tags: ['auth'], summary: 'Sign in with email and password', body: credentialsBody, response: { 200: userResponse, ...errorResponses } },
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with email and password',
+          body: credentialsBody,
+          response: { 200: userResponse, ...errorResponses },
+        },
         config: {
           rateLimit: {
             max: config.LOGIN_RATE_LIMIT_PER_MINUTE,

@@ -5,7 +5,16 @@ import { requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { moveMoney } from '../money-route.js';
 import { presentStream } from '../present.js';
-import { emptyBody, errorResponses, idempotencyHeaders, streamCreateBody, streamJson, streamListQuery, uuidParam, withdrawBody } from '../schemas.js';
+import {
+  emptyBody,
+  errorResponses,
+  idempotencyHeaders,
+  streamCreateBody,
+  streamJson,
+  streamListQuery,
+  uuidParam,
+  withdrawBody,
+} from '../schemas.js';
 
 const streamResponse = z.object({ stream: streamJson });
 
@@ -32,7 +41,14 @@ export const streamRoutes =
 
     app.get(
       '/streams/:id',
-      { schema: { tags: ['streams'], summary: 'One stream, with accrued and withdrawable as of now', params: uuidParam, response: { 200: streamResponse, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['streams'],
+          summary: 'One stream, with accrued and withdrawable as of now',
+          params: uuidParam,
+          response: { 200: streamResponse, ...errorResponses },
+        },
+      },
       async (request) => ({ stream: presentStream(await getStream(pool, requireUser(request).id, request.params.id)) }),
     );
 
@@ -58,7 +74,11 @@ export const streamRoutes =
             durationSeconds: body.durationSeconds,
             startAt: body.startAt ? new Date(body.startAt) : undefined,
           });
-          return { statusCode: 201, body: { stream: presentStream(stream) }, moved: { kind: 'stream_create', currency: body.currency, amount: deposit } };
+          return {
+            statusCode: 201,
+            body: { stream: presentStream(stream) },
+            moved: { kind: 'stream_create', currency: body.currency, amount: deposit },
+          };
         }),
     );
 
@@ -101,7 +121,11 @@ export const streamRoutes =
       async (request, reply) =>
         moveMoney(ctx, request, reply, async (client, user) => {
           const { stream } = await cancel(client, user, request.params.id);
-          return { statusCode: 200, body: { stream: presentStream(stream) }, moved: { kind: 'stream_cancel', currency: stream.currency, amount: stream.deposit } };
+          return {
+            statusCode: 200,
+            body: { stream: presentStream(stream) },
+            moved: { kind: 'stream_cancel', currency: stream.currency, amount: stream.deposit },
+          };
         }),
     );
 
@@ -121,7 +145,11 @@ export const streamRoutes =
         moveMoney(ctx, request, reply, async (client, user) => {
           const result = await settle(client, user, request.params.id);
           const stream = result.stream!;
-          return { statusCode: 200, body: { stream: presentStream(stream) }, moved: { kind: 'stream_settle', currency: stream.currency, amount: stream.deposit } };
+          return {
+            statusCode: 200,
+            body: { stream: presentStream(stream) },
+            moved: { kind: 'stream_settle', currency: stream.currency, amount: stream.deposit },
+          };
         }),
     );
   };

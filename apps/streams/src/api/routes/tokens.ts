@@ -11,7 +11,13 @@ export const tokenRoutes =
   async (app) => {
     app.get(
       '/tokens',
-      { schema: { tags: ['tokens'], summary: 'Your personal API tokens', response: { 200: z.object({ tokens: z.array(tokenJson) }), ...errorResponses } } },
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'Your personal API tokens',
+          response: { 200: z.object({ tokens: z.array(tokenJson) }), ...errorResponses },
+        },
+      },
       async (request) => ({ tokens: (await listApiTokens(pool, requireUser(request).id)).map(presentToken) }),
     );
 
@@ -33,7 +39,9 @@ export const tokenRoutes =
 
     app.delete(
       '/tokens/:id',
-      { schema: { tags: ['tokens'], summary: 'Revoke a token at once', params: uuidParam, response: { 204: z.null(), ...errorResponses } } },
+      {
+        schema: { tags: ['tokens'], summary: 'Revoke a token at once', params: uuidParam, response: { 204: z.null(), ...errorResponses } },
+      },
       async (request, reply) => {
         await revokeApiToken(pool, requireUser(request).id, request.params.id);
         return reply.code(204).send(null);

@@ -114,13 +114,7 @@ export function CreateStreamForm({ labelledBy, userEmail, onCreated }: Props) {
             </select>
           )}
         </Field>
-        <Field
-          id="stream-deposit"
-          label={LABELS.deposit}
-          hint="For example 100.00"
-          error={errors.deposit}
-          alertId={alertFor('deposit')}
-        >
+        <Field id="stream-deposit" label={LABELS.deposit} hint="For example 100.00" error={errors.deposit} alertId={alertFor('deposit')}>
           {(control) => (
             <input
               {...control}

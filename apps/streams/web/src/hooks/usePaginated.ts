@@ -27,9 +27,7 @@ interface State<T> {
 }
 
 /** Cursor pagination over `fetchPage(cursor)`; reloads when `fetchPage` changes (wrap it in useCallback). */
-export function usePaginated<T extends { id: string }>(
-  fetchPage: (cursor: string | null) => Promise<Page<T>>,
-): Paginated<T> {
+export function usePaginated<T extends { id: string }>(fetchPage: (cursor: string | null) => Promise<Page<T>>): Paginated<T> {
   const [state, setState] = useState<State<T>>({
     items: [],
     nextCursor: null,

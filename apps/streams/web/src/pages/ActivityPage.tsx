@@ -77,18 +77,12 @@ export function ActivityPage() {
       <section aria-labelledby="totals-heading" className="card">
         <h2 id="totals-heading">Totals per currency</h2>
         {totals.error !== null && <LoadError what="totals" error={totals.error} onRetry={() => void totals.reload()} />}
-        {totals.data ? (
-          <TotalsTable totals={totals.data} />
-        ) : (
-          totals.loading && <p className="muted">Loading totals…</p>
-        )}
+        {totals.data ? <TotalsTable totals={totals.data} /> : totals.loading && <p className="muted">Loading totals…</p>}
       </section>
 
       <section aria-labelledby="feed-heading" className="card">
         <h2 id="feed-heading">Recent activity</h2>
-        {activity.error !== null && (
-          <LoadError what="activity" error={activity.error} onRetry={() => void activity.reload()} />
-        )}
+        {activity.error !== null && <LoadError what="activity" error={activity.error} onRetry={() => void activity.reload()} />}
         {!activity.loaded && activity.loading && <p className="muted">Loading activity…</p>}
         {activity.loaded && activity.items.length === 0 && <p className="muted">No activity yet.</p>}
         <ol className="activity-feed" data-testid="activity-feed" aria-labelledby="feed-heading">
@@ -97,12 +91,7 @@ export function ActivityPage() {
           ))}
         </ol>
         {activity.nextCursor !== null && (
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void activity.loadMore()}
-            disabled={activity.loadingMore}
-          >
+          <button type="button" className="secondary" onClick={() => void activity.loadMore()} disabled={activity.loadingMore}>
             Load more activity
           </button>
         )}

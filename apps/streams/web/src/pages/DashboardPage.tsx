@@ -58,9 +58,7 @@ export function DashboardPage({ user }: { user: User }) {
       <div className="grid">
         <section aria-labelledby="balances-heading" className="card">
           <h2 id="balances-heading">Balances</h2>
-          {accounts.error !== null && (
-            <LoadError what="balances" error={accounts.error} onRetry={() => void reloadAccounts()} />
-          )}
+          {accounts.error !== null && <LoadError what="balances" error={accounts.error} onRetry={() => void reloadAccounts()} />}
           {accounts.data ? (
             <BalancesTable labelledBy="balances-heading" accounts={accounts.data} />
           ) : (
@@ -94,9 +92,7 @@ export function DashboardPage({ user }: { user: User }) {
           </div>
         </div>
         <ActionMessages notice={actions.notice} error={actions.error} />
-        {streams.error !== null && (
-          <LoadError what="streams" error={streams.error} onRetry={() => void reloadStreams()} />
-        )}
+        {streams.error !== null && <LoadError what="streams" error={streams.error} onRetry={() => void reloadStreams()} />}
         {streams.loaded && streams.items.length === 0 && <p className="muted">No streams yet.</p>}
         {!streams.loaded && streams.loading && <p className="muted">Loading streams…</p>}
         {streams.items.length > 0 && (
@@ -108,12 +104,7 @@ export function DashboardPage({ user }: { user: User }) {
           />
         )}
         {streams.nextCursor !== null && (
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void streams.loadMore()}
-            disabled={streams.loadingMore}
-          >
+          <button type="button" className="secondary" onClick={() => void streams.loadMore()} disabled={streams.loadingMore}>
             Load more streams
           </button>
         )}

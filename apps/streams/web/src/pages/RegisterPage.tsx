@@ -65,14 +65,7 @@ export function RegisterPage({ onAuthenticated }: { onAuthenticated: (user: User
         <FormAlert id="register-alert" error={serverError} />
         <Field id="register-email" label={LABELS.email} error={errors.email} alertId={alertFor('email')}>
           {(control) => (
-            <input
-              {...control}
-              type="email"
-              name="email"
-              autoComplete="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
+            <input {...control} type="email" name="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
           )}
         </Field>
         <Field

@@ -118,11 +118,7 @@ export function StreamPage({ id }: { id: string }) {
         <Link to="/">Back to the dashboard</Link>
       </p>
       {resource.error !== null && <LoadError what="the stream" error={resource.error} onRetry={() => void reload()} />}
-      {stream ? (
-        <StreamDetails stream={stream} onDone={onDone} />
-      ) : (
-        resource.loading && <p className="muted">Loading…</p>
-      )}
+      {stream ? <StreamDetails stream={stream} onDone={onDone} /> : resource.loading && <p className="muted">Loading…</p>}
     </Page>
   );
 }

@@ -117,15 +117,7 @@ function CreateTokenForm({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-function TokensTable({
-  tokens,
-  onRevoke,
-  revoking,
-}: {
-  tokens: ApiToken[];
-  onRevoke: (t: ApiToken) => void;
-  revoking: string | null;
-}) {
+function TokensTable({ tokens, onRevoke, revoking }: { tokens: ApiToken[]; onRevoke: (t: ApiToken) => void; revoking: string | null }) {
   if (tokens.length === 0) return <p className="muted">You have no API tokens.</p>;
   return (
     <div className="table-scroll">
