@@ -58,6 +58,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const { address, port } = err as { address?: string; port?: number };
+    process.stderr.write(
+      `streams: cannot listen on ${address ?? ''}:${port ?? '?'} (${String(code)}): is another process using PORT or METRICS_PORT?\n`,
+    );
+    process.exit(1);
+  }
   process.stderr.write(`streams: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

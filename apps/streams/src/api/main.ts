@@ -1,7 +1,8 @@
 import { createService, type Service } from '@slipway/runtime';
 import type { StreamsConfig } from '../config.js';
 import { openDatabase } from '../database.js';
-import { migrate, pendingMigrations, shippedMigrations } from '../db/migrate.js';
+import { addDatabaseChecks } from '../db/health.js';
+import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { registerApi } from './app.js';
 import { createBusinessMetrics } from './context.js';
@@ -15,15 +16,7 @@ export async function runApi(config: StreamsConfig): Promise<Service> {
   const pool = createPool(db.url, { max: config.DB_POOL_MAX, metrics, applicationName: 'streams-api' });
   service.onShutdown(() => pool.end());
 
-  const shipped = shippedMigrations();
-  health.addCheck({ name: 'database', check: async () => void (await pool.query('SELECT 1')) });
-  health.addCheck({
-    name: 'migrations',
-    check: async () => {
-      const pending = await pendingMigrations(pool, shipped);
-      if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')}`);
-    },
-  });
+  addDatabaseChecks(health, pool);
 
   await registerApi(service.app, { pool, config, business: createBusinessMetrics(metrics) }, config.APP_VERSION);
   const { url } = await service.start();

@@ -267,7 +267,7 @@ export async function cancel(client: DbClient, user: User, streamId: string) {
     streamId,
     stream.accrued.toString(),
   ]);
-  return { stream: await getStream(client, user.id, streamId) };
+  return { moved: payout + refund, stream: await getStream(client, user.id, streamId) };
 }
 
 /**
@@ -277,7 +277,7 @@ export async function cancel(client: DbClient, user: User, streamId: string) {
  */
 export async function settle(client: DbClient, user: User | null, streamId: string) {
   const stream = await lockStream(client, streamId, user?.id ?? null);
-  if (!user && stream.status !== 'active') return { settled: false as const };
+  if (!user && stream.status !== 'active') return { settled: false as const, moved: 0n };
   assertActive(stream);
   if (!stream.ended) throw conflict('stream_not_ended', 'the stream has not ended yet');
   const remainder = stream.deposit - stream.withdrawn;
@@ -292,7 +292,7 @@ export async function settle(client: DbClient, user: User | null, streamId: stri
     });
   }
   await client.query(`UPDATE streams SET status = 'settled', withdrawn = deposit, closed_at = clock_timestamp() WHERE id = $1`, [streamId]);
-  return { settled: true as const, stream: user ? await getStream(client, user.id, streamId) : null };
+  return { settled: true as const, moved: remainder, stream: user ? await getStream(client, user.id, streamId) : null };
 }
 
 export async function listAccounts(db: Queryable, userId: string) {

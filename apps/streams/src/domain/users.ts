@@ -116,11 +116,15 @@ export async function revokeApiToken(pool: Pool, userId: string, tokenId: string
 
 export async function userForApiToken(pool: Pool, secret: string): Promise<User | null> {
   // Revocation takes effect on the very next request: the lookup is never cached.
+  // last_used_at is refreshed at most once a minute, so reads stay reads.
   const { rows } = await pool.query<User>(
-    `UPDATE api_tokens t SET last_used_at = now()
-       FROM users u
-      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
-      RETURNING u.id, u.email, u.synthetic, u.created_at AS "createdAt"`,
+    `WITH token AS (
+       SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+     ), touched AS (
+       UPDATE api_tokens t SET last_used_at = now() FROM token
+        WHERE t.id = token.id AND (token.last_used_at IS NULL OR token.last_used_at < now() - interval '1 minute')
+     )
+     SELECT u.id, u.email, u.synthetic, u.created_at AS "createdAt" FROM token JOIN users u ON u.id = token.user_id`,
     [sha256(secret)],
   );
   return rows[0] ?? null;

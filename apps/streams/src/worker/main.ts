@@ -1,7 +1,8 @@
 import { createService, type Service } from '@slipway/runtime';
 import type { StreamsConfig } from '../config.js';
 import { openDatabase } from '../database.js';
-import { migrate, pendingMigrations, shippedMigrations } from '../db/migrate.js';
+import { addDatabaseChecks } from '../db/health.js';
+import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { Indexer } from './indexer.js';
 import { startJobRunner } from './jobs.js';
@@ -33,15 +34,7 @@ export async function runWorker(config: StreamsConfig): Promise<Service> {
     },
   });
 
-  const shipped = shippedMigrations();
-  health.addCheck({ name: 'database', check: async () => void (await pool.query('SELECT 1')) });
-  health.addCheck({
-    name: 'migrations',
-    check: async () => {
-      const pending = await pendingMigrations(pool, shipped);
-      if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')}`);
-    },
-  });
+  addDatabaseChecks(health, pool);
   // A standby is healthy: this check only names who holds the lease.
   health.addCheck({
     name: 'indexer-lease',

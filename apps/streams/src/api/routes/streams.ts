@@ -120,11 +120,11 @@ export const streamRoutes =
       },
       async (request, reply) =>
         moveMoney(ctx, request, reply, async (client, user) => {
-          const { stream } = await cancel(client, user, request.params.id);
+          const { stream, moved } = await cancel(client, user, request.params.id);
           return {
             statusCode: 200,
             body: { stream: presentStream(stream) },
-            moved: { kind: 'stream_cancel', currency: stream.currency, amount: stream.deposit },
+            moved: { kind: 'stream_cancel', currency: stream.currency, amount: moved },
           };
         }),
     );
@@ -148,7 +148,7 @@ export const streamRoutes =
           return {
             statusCode: 200,
             body: { stream: presentStream(stream) },
-            moved: { kind: 'stream_settle', currency: stream.currency, amount: stream.deposit },
+            moved: { kind: 'stream_settle', currency: stream.currency, amount: result.moved },
           };
         }),
     );

@@ -3,10 +3,11 @@ import { api } from '../api';
 import { observeServerTime } from '../clock';
 import { DURATION_UNITS, parseDuration, type DurationUnit } from '../duration';
 import { toServerError, type ServerError } from '../formErrors';
-import { CURRENCIES, formatMoney, parseAmount } from '../money';
+import { formatMoney, parseAmount } from '../money';
 import type { Stream } from '../types';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { CurrencyOptions } from './CurrencyOptions';
 
 type StreamField = 'recipient' | 'currency' | 'deposit' | 'duration' | 'unit';
 const LABELS: Record<StreamField, string> = {
@@ -106,11 +107,7 @@ export function CreateStreamForm({ labelledBy, userEmail, onCreated }: Props) {
         <Field id="stream-currency" label={LABELS.currency} error={errors.currency} alertId={alertFor('currency')}>
           {(control) => (
             <select {...control} name="currency" value={currency} onChange={(e) => setCurrency(e.target.value)}>
-              {CURRENCIES.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
+              <CurrencyOptions />
             </select>
           )}
         </Field>

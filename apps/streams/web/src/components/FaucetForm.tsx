@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, api } from '../api';
 import { toServerError, type ServerError } from '../formErrors';
-import { CURRENCIES, formatMoney, parseAmount } from '../money';
+import { formatMoney, parseAmount } from '../money';
 import type { Account } from '../types';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { CurrencyOptions } from './CurrencyOptions';
 
 type FaucetField = 'currency' | 'amount';
 const LABELS: Record<FaucetField, string> = { currency: 'Currency to add', amount: 'Amount to add' };
@@ -67,11 +68,7 @@ export function FaucetForm({ labelledBy, onFunded }: { labelledBy: string; onFun
         <Field id="faucet-currency" label={LABELS.currency} alertId={alertFor('currency')}>
           {(control) => (
             <select {...control} name="currency" value={currency} onChange={(e) => setCurrency(e.target.value)}>
-              {CURRENCIES.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
+              <CurrencyOptions />
             </select>
           )}
         </Field>
