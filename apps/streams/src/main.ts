@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, runConfigOrExit, startTracing } from '@slipway/runtime';
+import { createLogger, runConfigOrExit, startTracing, type Tracing } from '@slipway/runtime';
 import { loadStreamsConfig } from './config.js';
 
 const USAGE = `usage: streams <command>
@@ -21,9 +21,10 @@ async function main(argv: string[]): Promise<void> {
     process.exit(command === undefined ? 64 : 0);
   }
   const config = runConfigOrExit(() => loadStreamsConfig());
+  let tracing: Tracing | null = null;
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT && (command === 'api' || command === 'worker')) {
     // Before fastify and pg are imported, so their instrumentation can patch them.
-    await startTracing({
+    tracing = await startTracing({
       serviceName: config.OTEL_SERVICE_NAME ?? `streams-${command}`,
       version: config.APP_VERSION,
       endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -34,8 +35,8 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const service =
         command === 'api'
-          ? await (await import('./api/main.js')).runApi(config)
-          : await (await import('./worker/main.js')).runWorker(config);
+          ? await (await import('./api/main.js')).runApi(config, tracing)
+          : await (await import('./worker/main.js')).runWorker(config, tracing);
       // Started by `streams start`: if that supervisor dies, stop too rather than linger.
       if (process.send) process.once('disconnect', () => void service.shutdown('supervisor exited'));
       return;

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -230,5 +232,45 @@ describe('API process', () => {
     const prod = startStreams('api', { APP_ENV: 'production', FAUCET_ENABLED: 'true', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
     expect((await prod.exited).code).toBe(78);
     expect(prod.stderr.join('\n')).toMatch(/FAUCET_ENABLED/);
+  });
+
+  it('traces requests and their database queries over OTLP when an endpoint is set', async () => {
+    const db = await createTestDatabase('tracing');
+    cleanup.push(() => db.drop());
+    const exported: string[] = [];
+    const collector: Server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') exported.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => collector.close(() => resolve())));
+    const port = await freePort();
+    const api = startStreams('api', {
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      METRICS_PORT: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+    });
+    cleanup.push(() => api.kill('SIGKILL'));
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/readyz`);
+    const user = new Browserless(base);
+    expect((await user.call('POST', '/api/auth/register', { email: 'traced@example.test', password: 'traced-password' })).status).toBe(201);
+    expect((await user.call('GET', '/api/streams')).status).toBe(200);
+    api.kill('SIGTERM');
+    expect((await api.exited).code).toBe(0);
+
+    const spans = exported.join('\n');
+    expect(spans).toContain('"service.name","value":{"stringValue":"streams-api"}');
+    expect(spans).toMatch(/"db\.system(\.name)?","value":\{"stringValue":"postgresql"\}/);
+    const logged = api.stdout
+      .map((l) => JSON.parse(l) as { trace_id?: string; req?: { url?: string } })
+      .find((l) => l.req?.url === '/api/streams');
+    expect(logged?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(spans).toContain(logged!.trace_id!);
   });
 });

@@ -1,4 +1,4 @@
-import { createService, type Service } from '@slipway/runtime';
+import { createService, type Service, type Tracing } from '@slipway/runtime';
 import type { StreamsConfig } from '../config.js';
 import { openDatabase } from '../database.js';
 import { addDatabaseChecks } from '../db/health.js';
@@ -8,8 +8,10 @@ import { registerApi } from './app.js';
 import { createBusinessMetrics } from './context.js';
 
 /** The public API process: routes, UI, probes and metrics. */
-export async function runApi(config: StreamsConfig): Promise<Service> {
+export async function runApi(config: StreamsConfig, tracing: Tracing | null = null): Promise<Service> {
   const service = await createService({ name: 'streams-api', config });
+  // Registered first, so it runs last: spans from the whole shutdown are flushed.
+  if (tracing) service.onShutdown(() => tracing.shutdown());
   const { logger, health, metrics } = service;
   const db = await openDatabase(config, logger);
   if (db.stop) service.onShutdown(db.stop);

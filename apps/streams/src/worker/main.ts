@@ -1,4 +1,4 @@
-import { createService, type Service } from '@slipway/runtime';
+import { createService, type Service, type Tracing } from '@slipway/runtime';
 import type { StreamsConfig } from '../config.js';
 import { openDatabase } from '../database.js';
 import { addDatabaseChecks } from '../db/health.js';
@@ -8,8 +8,10 @@ import { Indexer } from './indexer.js';
 import { startJobRunner } from './jobs.js';
 
 /** The background process: settlement jobs and the activity indexer. Probes and metrics like the API. */
-export async function runWorker(config: StreamsConfig): Promise<Service> {
+export async function runWorker(config: StreamsConfig, tracing: Tracing | null = null): Promise<Service> {
   const service = await createService({ name: 'streams-worker', config });
+  // Registered first, so it runs last: spans from the whole shutdown are flushed.
+  if (tracing) service.onShutdown(() => tracing.shutdown());
   const { logger, health, metrics } = service;
   const db = await openDatabase(config, logger);
   if (db.stop) service.onShutdown(db.stop);
