@@ -22,7 +22,7 @@ function newestMtime(dir) {
 }
 
 // tsc -b is incremental: near-instant when nothing changed.
-run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/runtime', 'apps/streams']);
+run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/runtime', 'packages/slipway', 'apps/streams']);
 const webIndex = path.join(root, 'apps/streams/web/dist/index.html');
 if (!existsSync(webIndex) || statSync(webIndex).mtimeMs < newestMtime(path.join(root, 'apps/streams/web'))) {
   run('npm', ['run', 'build', '--silent', '-w', '@slipway/streams-web']);

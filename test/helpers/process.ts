@@ -62,13 +62,31 @@ export class ServiceProcess {
   }
 }
 
-export function startStreams(command: string, env: Record<string, string>, cwd = ROOT): ServiceProcess {
-  const child = spawn(process.execPath, [STREAMS_MAIN, command], {
+export function startStreams(command: string | string[], env: Record<string, string>, cwd = ROOT): ServiceProcess {
+  const child = spawn(process.execPath, [STREAMS_MAIN, ...(Array.isArray(command) ? command : [command])], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', APP_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ServiceProcess(child);
+}
+
+export const SLIPWAY_CLI = path.join(ROOT, 'packages/slipway/dist/cli.js');
+
+/** Runs the slipway CLI to completion. */
+export async function runSlipway(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = new ServiceProcess(
+    spawn(process.execPath, [SLIPWAY_CLI, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const { code } = await proc.exited;
+  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
 }
 
 export async function waitForHttp(url: string, accept: (status: number) => boolean = (s) => s === 200, timeoutMs = 30_000): Promise<void> {

@@ -16,6 +16,7 @@ export async function openDatabase(config: StreamsConfig, logger: Logger): Promi
   const started = Date.now();
   const server = await startEmbeddedPostgres({ dataDir: path.resolve(config.DATA_DIR), logger });
   const url = await ensureDatabase(server.url, 'streams');
-  logger.info({ port: server.port, dataDir: path.resolve(config.DATA_DIR), ms: Date.now() - started }, 'embedded PostgreSQL started');
+  const how = server.attached ? 'attached to the embedded PostgreSQL already running in DATA_DIR' : 'embedded PostgreSQL started';
+  logger.info({ port: server.port, dataDir: path.resolve(config.DATA_DIR), ms: Date.now() - started }, how);
   return { url, stop: server.stop, embedded: true };
 }

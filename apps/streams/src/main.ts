@@ -11,6 +11,13 @@ commands:
   worker           run settlement jobs and the activity indexer
   migrate          apply pending database migrations and exit
   indexer:rebuild  clear the activity feed and totals; the indexer rebuilds them from journal 0
+  synthetic:bootstrap [--token-file F] [--rotate] [--floor N]
+                   create or reuse the smoke suite's two synthetic users and their API
+                   tokens (written to F, default .slipway/smoke-tokens.json), and top
+                   their wallets up from the synthetic treasury
+  smoke --target URL [--token-file F] [--metrics-url U] [--expect-version V]
+        [--junit F] [--json] [--timeout 60s]
+                   run the post-deploy smoke suite against a running release
 
 Configuration comes from environment variables (see README.md).`;
 
@@ -19,6 +26,12 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     process.exit(command === undefined ? 64 : 0);
+  }
+  if (command === 'smoke') {
+    // Talks to a release over HTTP only: needs none of the service's own configuration.
+    const { runSmokeCli } = await import('./cli/smoke.js');
+    process.exitCode = await runSmokeCli(argv.slice(1));
+    return;
   }
   const config = runConfigOrExit(() => loadStreamsConfig());
   let tracing: Tracing | null = null;
@@ -47,9 +60,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate':
-    case 'indexer:rebuild': {
+    case 'indexer:rebuild':
+    case 'synthetic:bootstrap': {
       const { runAdminCommand } = await import('./cli/admin.js');
-      await runAdminCommand(command, config, createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL }));
+      const logger = createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL });
+      await runAdminCommand(command, argv.slice(1), config, logger);
       return;
     }
     default:

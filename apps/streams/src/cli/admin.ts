@@ -4,10 +4,17 @@ import { openDatabase } from '../database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { resetIndex } from '../domain/activity.js';
+import { bootstrapCommand } from './synthetic.js';
 
-export async function runAdminCommand(command: 'migrate' | 'indexer:rebuild', config: StreamsConfig, logger: Logger): Promise<void> {
+export type AdminCommand = 'migrate' | 'indexer:rebuild' | 'synthetic:bootstrap';
+
+export async function runAdminCommand(command: AdminCommand, argv: string[], config: StreamsConfig, logger: Logger): Promise<void> {
   const db = await openDatabase(config, logger);
   try {
+    if (command === 'synthetic:bootstrap') {
+      await bootstrapCommand(argv, db.url);
+      return;
+    }
     if (command === 'migrate') {
       const applied = await migrate(db.url, logger);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

@@ -115,7 +115,7 @@ export async function resetIndex(client: DbClient): Promise<void> {
 export async function listActivity(
   db: Queryable,
   userId: string,
-  opts: { limit: number; cursor?: string | undefined },
+  opts: { limit: number; cursor?: string | undefined; streamId?: string | undefined },
 ): Promise<Page<ActivityItem>> {
   let before: string | null = null;
   if (opts.cursor !== undefined) {
@@ -124,8 +124,10 @@ export async function listActivity(
   }
   const { rows } = await db.query<ActivityItem>(
     `SELECT id, journal_id AS "journalId", kind, stream_id AS "streamId", currency, amount, created_at AS "createdAt"
-       FROM activity WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-    [userId, before, opts.limit + 1],
+       FROM activity
+      WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($4::uuid IS NULL OR stream_id = $4)
+      ORDER BY id DESC LIMIT $3`,
+    [userId, before, opts.limit + 1, opts.streamId ?? null],
   );
   const items = rows.slice(0, opts.limit);
   return { items, nextCursor: rows.length > opts.limit ? items[items.length - 1]!.id.toString() : null };

@@ -56,16 +56,24 @@ export class Indexer {
     await sleep(ms, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
   }
 
+  #onClientError = (err: Error): void => {
+    this.options.logger.warn({ err }, 'indexer database session ended');
+  };
+
   async #run(): Promise<void> {
     while (!this.#stopping.signal.aborted) {
       let client: DbClient | undefined;
       try {
         client = await this.pool.connect();
+        // The client stays checked out between batches: a connection lost while idle is
+        // reported here, not thrown as an unhandled 'error'; the next query then fails.
+        client.on('error', this.#onClientError);
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
           INDEXER_LOCK_KEY.toString(),
         ]);
         if (!rows[0]?.locked) {
           this.#setState('standby');
+          client.off('error', this.#onClientError);
           client.release();
           client = undefined;
           await this.#pause(this.options.standbyPollMs);
@@ -74,11 +82,13 @@ export class Indexer {
         this.#setState('active');
         await this.#indexWhileHoldingLock(client);
         await client.query('SELECT pg_advisory_unlock($1)', [INDEXER_LOCK_KEY.toString()]);
+        client.off('error', this.#onClientError);
         client.release();
         client = undefined;
       } catch (err) {
         this.options.logger.error({ err }, 'indexer lost its database session; retrying');
         // Destroy the session rather than return it to the pool: that also frees the lock.
+        client?.off('error', this.#onClientError);
         client?.release(err instanceof Error ? err : new Error(String(err)));
         client = undefined;
         this.#setState('standby');

@@ -4,7 +4,7 @@ import { listActivity, totalsFor } from '../../domain/activity.js';
 import { requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { presentActivity } from '../present.js';
-import { activityJson, errorResponses, pageQuery, totalsJson } from '../schemas.js';
+import { activityJson, activityQuery, errorResponses, totalsJson } from '../schemas.js';
 
 export const activityRoutes =
   ({ pool }: ApiContext): FastifyPluginAsyncZod =>
@@ -15,7 +15,7 @@ export const activityRoutes =
         schema: {
           tags: ['activity'],
           summary: 'Your ledger activity, newest first (built by the indexer)',
-          querystring: pageQuery,
+          querystring: activityQuery,
           response: { 200: z.object({ items: z.array(activityJson), nextCursor: z.string().nullable() }), ...errorResponses },
         },
       },

@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { smokeCommand, UsageError, EXIT } from '@slipway/slipway/smoke';
+import { suite } from '../smoke/index.js';
+
+/** `streams smoke`: the same suite and runner as `slipway smoke`, from inside the service's own image (a Job, a helm test). */
+export async function runSmokeCli(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        target: { type: 'string' },
+        'token-file': { type: 'string' },
+        'metrics-url': { type: 'string' },
+        'expect-version': { type: 'string' },
+        junit: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '60s' },
+      },
+    });
+    if (!values.target) throw new UsageError('--target is required (base URL of the release under test)');
+    return await smokeCommand(suite, {
+      target: values.target,
+      tokenFile: values['token-file'] ?? process.env.SMOKE_TOKEN_FILE,
+      metricsUrl: values['metrics-url'],
+      metricsPort: Number(process.env.METRICS_PORT ?? 9464),
+      expectVersion: values['expect-version'],
+      junit: values.junit,
+      json: values.json,
+      timeout: values.timeout,
+    });
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`streams smoke: ${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}

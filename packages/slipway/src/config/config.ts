@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createJiti } from 'jiti';
+import { z } from 'zod';
+
+/** slipway.config.ts: how a service is released. This part covers the smoke suite; the release engine adds more. */
+export const slipwayConfigSchema = z.strictObject({
+  smoke: z.strictObject({
+    /** Module (relative to the config file) whose `suite` export is the service's smoke suite. */
+    suite: z.string().min(1),
+    /** Default --token-file. */
+    tokenFile: z.string().min(1).optional(),
+    /** Port of the release's /metrics, on the target's host, when --metrics-url is not given. */
+    metricsPort: z.number().int().min(1).max(65_535).default(9464),
+  }),
+});
+
+export type SlipwayConfig = z.output<typeof slipwayConfigSchema>;
+export type SlipwayConfigInput = z.input<typeof slipwayConfigSchema>;
+
+export function defineConfig(config: SlipwayConfigInput): SlipwayConfigInput {
+  return config;
+}
+
+export const CONFIG_FILE = 'slipway.config.ts';
+
+export class SlipwayConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlipwayConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: SlipwayConfig;
+  file: string;
+  /** Resolves a path written in the config relative to the config file. */
+  resolve(p: string): string;
+}
+
+/** Finds slipway.config.ts from `cwd` upwards and validates it; every mistake names its path in the file. */
+export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string): Promise<LoadedConfig> {
+  const file = explicit ? path.resolve(cwd, explicit) : findUp(cwd);
+  if (!file) throw new SlipwayConfigError(`no ${CONFIG_FILE} in ${cwd} or any folder above it`);
+  if (!existsSync(file)) throw new SlipwayConfigError(`${file}: no such file`);
+  let loaded: unknown;
+  try {
+    loaded = await createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
+  } catch (err) {
+    throw new SlipwayConfigError(`${file}: cannot be loaded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = slipwayConfigSchema.safeParse(loaded);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length ? issue.path.join('.') : '(the exported object)';
+    throw new SlipwayConfigError(`${path.basename(file)}: ${at}: ${issue.message}`);
+  }
+  const dir = path.dirname(file);
+  return { config: parsed.data, file, resolve: (p) => path.resolve(dir, p) };
+}
+
+function findUp(from: string): string | undefined {
+  let dir = path.resolve(from);
+  for (;;) {
+    const candidate = path.join(dir, CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}

@@ -1,0 +1,2 @@
+export { defineConfig, loadSlipwayConfig, slipwayConfigSchema, SlipwayConfigError, type SlipwayConfig } from './config/config.js';
+export * from './smoke/index.js';
