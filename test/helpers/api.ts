@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { createService } from '@slipway/runtime';
-import { registerApi } from '../../apps/streams/src/api/app.js';
+import { apiFastifyOptions, registerApi } from '../../apps/streams/src/api/app.js';
 import { createBusinessMetrics } from '../../apps/streams/src/api/context.js';
 import { loadStreamsConfig } from '../../apps/streams/src/config.js';
 import type { TestDatabase } from './database.js';
@@ -10,7 +10,12 @@ import type { TestDatabase } from './database.js';
 /** The real API (router, validation, auth, database) without a socket: requests go through app.inject. */
 export async function buildTestApi(db: TestDatabase, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadStreamsConfig({ APP_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent', METRICS_PORT: '0', ...env });
-  const service = await createService({ name: 'streams-api', config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const service = await createService({
+    name: 'streams-api',
+    config,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    fastifyOptions: apiFastifyOptions(config),
+  });
   await registerApi(service.app, { pool: db.pool, config, business: createBusinessMetrics(service.metrics) }, 'test');
   service.health.markStarted();
   await service.app.ready();

@@ -87,6 +87,7 @@ DECLARE
   jid bigint;
   total numeric;
   n int;
+  currencies int;
 BEGIN
   -- NEW has a different shape on each table: read only the field this one has.
   IF TG_TABLE_NAME = 'journals' THEN
@@ -94,9 +95,10 @@ BEGIN
   ELSE
     jid := NEW.journal_id;
   END IF;
-  SELECT coalesce(sum(amount), 0), count(*) INTO total, n FROM entries WHERE journal_id = jid;
-  IF total <> 0 OR n < 2 THEN
-    RAISE EXCEPTION 'journal % does not balance: % entries summing to %', jid, n, total
+  SELECT coalesce(sum(e.amount), 0), count(*), count(DISTINCT a.currency) INTO total, n, currencies
+    FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.journal_id = jid;
+  IF total <> 0 OR n < 2 OR currencies <> 1 THEN
+    RAISE EXCEPTION 'journal % does not balance: % entries in % currencies summing to %', jid, n, currencies, total
       USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
@@ -132,14 +134,14 @@ CREATE INDEX streams_recipient_idx ON streams (recipient_id, created_at DESC, id
 CREATE INDEX streams_due_idx ON streams (end_at) WHERE status = 'active';
 
 -- accrued(t) = floor(deposit * clamp(t - start, 0, end - start) / (end - start)), in
--- exact numeric arithmetic at microsecond resolution. The one definition both
--- reads and money movements use.
+-- whole microseconds and integer division (numeric `/` would round first, then floor
+-- could land one unit high). The one definition both reads and money movements use.
 CREATE FUNCTION stream_accrued(deposit bigint, start_at timestamptz, end_at timestamptz, at timestamptz)
 RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT floor(
-    deposit::numeric
-    * least(greatest(extract(epoch FROM at) - extract(epoch FROM start_at), 0), extract(epoch FROM end_at) - extract(epoch FROM start_at))
-    / (extract(epoch FROM end_at) - extract(epoch FROM start_at))
+  SELECT div(
+    deposit::numeric * least(greatest((extract(epoch FROM at) - extract(epoch FROM start_at)) * 1000000, 0),
+                             (extract(epoch FROM end_at) - extract(epoch FROM start_at)) * 1000000),
+    (extract(epoch FROM end_at) - extract(epoch FROM start_at)) * 1000000
   )::bigint
 $$;
 

@@ -11,7 +11,8 @@ export const streamsConfigSchema = runtimeConfigSchema.extend({
   FAUCET_ENABLED: envBool(undefined),
   FAUCET_MAX_AMOUNT: envInt({ min: 1, max: 1_000_000_000_000, default: 100_000_000 }),
   SESSION_TTL_HOURS: envInt({ min: 1, max: 24 * 90, default: 24 * 7 }),
-  COOKIE_SECURE: envBool(false),
+  // Unset means: Secure everywhere but development and test (see loadStreamsConfig).
+  COOKIE_SECURE: envBool(undefined),
   LOGIN_RATE_LIMIT_PER_MINUTE: envInt({ min: 1, max: 10_000, default: 10 }),
   TRUST_PROXY: envBool(false),
   WEB_DIR: envString(''),
@@ -22,13 +23,22 @@ export const streamsConfigSchema = runtimeConfigSchema.extend({
   WORKER_CONCURRENCY: envInt({ min: 1, max: 100, default: 4 }),
 });
 
-export type StreamsConfig = Omit<z.output<typeof streamsConfigSchema>, 'FAUCET_ENABLED'> & { FAUCET_ENABLED: boolean };
+export type StreamsConfig = Omit<z.output<typeof streamsConfigSchema>, 'FAUCET_ENABLED' | 'COOKIE_SECURE'> & {
+  FAUCET_ENABLED: boolean;
+  COOKIE_SECURE: boolean;
+};
 
 export function loadStreamsConfig(env: NodeJS.ProcessEnv = process.env): StreamsConfig {
   const cfg = loadConfig(streamsConfigSchema, env);
   if (cfg.APP_ENV === 'production' && cfg.FAUCET_ENABLED === true) {
     throw new ConfigError('FAUCET_ENABLED', 'FAUCET_ENABLED: the faucet cannot be enabled when APP_ENV is production');
   }
-  // The faucet is on by default only where no real money could be at stake.
-  return { ...cfg, FAUCET_ENABLED: cfg.FAUCET_ENABLED ?? (cfg.APP_ENV === 'development' || cfg.APP_ENV === 'test') };
+  const local = cfg.APP_ENV === 'development' || cfg.APP_ENV === 'test';
+  return {
+    ...cfg,
+    // The faucet is on by default only where no real money could be at stake.
+    FAUCET_ENABLED: cfg.FAUCET_ENABLED ?? local,
+    // Plain-HTTP localhost needs a non-Secure cookie; everywhere else is served over TLS.
+    COOKIE_SECURE: cfg.COOKIE_SECURE ?? !local,
+  };
 }

@@ -100,9 +100,9 @@ export const runtimeConfigSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   APP_VERSION: envString('dev'),
   /** Total budget for graceful shutdown (including the delay below) before a forced exit. */
-  SHUTDOWN_TIMEOUT_MS: envInt({ min: 1, default: 10_000 }),
+  SHUTDOWN_TIMEOUT_MS: envInt({ min: 1, max: 3_600_000, default: 10_000 }),
   /** How long readiness reports 503 before the server stops accepting, so load balancers notice. */
-  SHUTDOWN_DELAY_MS: envInt({ min: 0, default: 0 }),
+  SHUTDOWN_DELAY_MS: envInt({ min: 0, max: 3_600_000, default: 0 }),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FAULTS_ENABLED: envBool(false),
   FAULT_ERROR_RATE: envNumber({ min: 0, max: 1, default: 0 }),

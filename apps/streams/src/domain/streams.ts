@@ -26,13 +26,16 @@ export interface StreamView {
 }
 
 // accrued is frozen once a stream closes: cancel pays out what had accrued, settle pays the rest.
+// Reads use the transaction's start time; a movement made later in the same transaction may
+// already have paid out more, so accrued is never shown below withdrawn.
 const viewSelect = `
   SELECT s.id,
          CASE WHEN s.sender_id = $1 THEN 'sender' ELSE 'recipient' END AS role,
          json_build_object('id', su.id, 'email', su.email) AS sender,
          json_build_object('id', ru.id, 'email', ru.email) AS recipient,
          s.currency, s.deposit, s.withdrawn,
-         CASE WHEN s.status = 'active' THEN stream_accrued(s.deposit, s.start_at, s.end_at, now()) ELSE s.withdrawn END AS accrued,
+         CASE WHEN s.status = 'active' THEN greatest(stream_accrued(s.deposit, s.start_at, s.end_at, now()), s.withdrawn)
+              ELSE s.withdrawn END AS accrued,
          s.start_at AS "startAt", s.end_at AS "endAt", s.status, s.created_at AS "createdAt", s.closed_at AS "closedAt",
          now() AS now, s.created_at::text AS "cursorAt"
     FROM streams s
@@ -93,8 +96,10 @@ export async function listStreams(
   };
 }
 
-// created_at::text, e.g. 2026-11-22 13:22:20.123456+00
-const POSTGRES_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+// created_at::text, e.g. 2026-11-22 13:22:20.123456+00: every field in range, so the
+// database's cast cannot fail on a cursor that passed this.
+const POSTGRES_TIMESTAMP =
+  /^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-](0\d|1[0-4])(:[0-5]\d)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function encodeCursor(at: string, id: string): string {
@@ -217,11 +222,13 @@ async function lockStream(client: DbClient, streamId: string, userId: string | n
   const row = rows[0];
   if (!row) throw notFound('stream');
   const { rows: clock } = await client.query<{ accrued: bigint; ended: boolean }>(
-    `SELECT stream_accrued($1, $2, $3, clock_timestamp()) AS accrued, clock_timestamp() >= $3 AS ended`,
+    `SELECT stream_accrued($1, $2, $3, c.at) AS accrued, c.at >= $3 AS ended FROM (SELECT clock_timestamp() AS at) c`,
     [row.deposit.toString(), row.startAt, row.endAt],
   );
   const { startAt: _s, endAt: _e, ...stream } = row;
-  return { ...stream, ...clock[0]! };
+  // Should the clock ever step back, what was already paid out still counts as accrued.
+  const accrued = clock[0]!.accrued > stream.withdrawn ? clock[0]!.accrued : stream.withdrawn;
+  return { ...stream, accrued, ended: clock[0]!.ended };
 }
 
 function assertActive(stream: LockedStream): void {

@@ -9,6 +9,10 @@ import { createApiToken, userForApiToken, type User } from './users.js';
 /** The two smoke-test users. `.invalid` can never be a real mailbox (RFC 2606). */
 export const SYNTHETIC_USERS = { a: 'smoke-a@synthetic.streams.invalid', b: 'smoke-b@synthetic.streams.invalid' } as const;
 export type SyntheticName = keyof typeof SYNTHETIC_USERS;
+const SYNTHETIC_DOMAIN = '@synthetic.streams.invalid';
+
+/** Nobody may register in the synthetic users' domain: it would block the smoke suite's bootstrap. */
+export const isSyntheticEmail = (email: string) => email.toLowerCase().endsWith(SYNTHETIC_DOMAIN);
 export const SMOKE_TOKEN_NAME = 'smoke';
 const SMOKE_CURRENCY: Currency = 'USD';
 

