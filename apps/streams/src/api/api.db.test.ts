@@ -203,6 +203,15 @@ describe('authorization', () => {
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expect(res.json().error.code).toBe('unauthenticated');
     }
+    // Authentication comes before validation: an anonymous caller learns nothing of a request's shape.
+    for (const [method, url, body] of [
+      ['POST', '/api/streams', { nonsense: true }],
+      ['GET', '/api/streams/not-a-uuid', undefined],
+      ['GET', '/api/streams?limit=9999', undefined],
+    ] as const) {
+      const res = await api.request(method, url, body === undefined ? {} : { body });
+      expect(res.statusCode, `${method} ${url}`).toBe(401);
+    }
     const bad = await api.request('GET', '/api/me', { token: 'stk_notarealtokenatall' });
     expect(bad.statusCode).toBe(401);
   });

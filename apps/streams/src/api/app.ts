@@ -10,7 +10,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { StreamsConfig } from '../config.js';
 import { PgCode, pgErrorCode } from '../db/pool.js';
 import { DomainError } from '../domain/errors.js';
-import { resolveUser } from './auth.js';
+import { requireUser, resolveUser } from './auth.js';
 import type { ApiContext } from './context.js';
 import { accountRoutes } from './routes/accounts.js';
 import { activityRoutes } from './routes/activity.js';
@@ -64,8 +64,10 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
   await app.register(
     async (api) => {
       api.decorateRequest('user', null);
-      api.addHook('preHandler', async (request) => {
+      // Before validation: an anonymous caller learns nothing about a request's shape, only that it must sign in.
+      api.addHook('onRequest', async (request) => {
         request.user = await resolveUser(ctx.pool, request);
+        if (!request.user && !request.routeOptions.config.public) requireUser(request);
       });
       api.setErrorHandler(async (error, request, reply) => {
         if (error instanceof DomainError) {

@@ -9,6 +9,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: User | null;
   }
+  interface FastifyContextConfig {
+    /** The route works without a signed-in user (register, login, logout). */
+    public?: boolean;
+  }
 }
 
 const unauthenticated = () => new DomainError(401, 'unauthenticated', 'sign in or send a valid API token');

@@ -25,6 +25,7 @@ export const authRoutes =
           body: credentialsBody,
           response: { 201: userResponse, ...errorResponses },
         },
+        config: { public: true },
       },
       async (request, reply) => {
         if (isSyntheticEmail(request.body.email)) {
@@ -49,6 +50,7 @@ export const authRoutes =
           body: credentialsBody,
           response: { 200: userResponse, ...errorResponses },
         },
+        config: { public: true },
       },
       async (request, reply) => {
         throttle.attempt(request.ip, request.body.email);
@@ -62,7 +64,10 @@ export const authRoutes =
 
     app.post(
       '/auth/logout',
-      { schema: { tags: ['auth'], summary: 'End the browser session', response: { 204: z.null(), ...errorResponses } } },
+      {
+        schema: { tags: ['auth'], summary: 'End the browser session', response: { 204: z.null(), ...errorResponses } },
+        config: { public: true },
+      },
       async (request, reply) => {
         const secret = request.cookies[SESSION_COOKIE];
         if (secret) await deleteSession(pool, secret);

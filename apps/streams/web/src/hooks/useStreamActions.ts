@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { observeServerTime } from '../clock';
 import { describeError } from '../errors';
 import { formatMoney } from '../money';
@@ -55,7 +55,9 @@ export function useStreamActions(onDone: (updated: Stream | null) => void): Stre
         }
         observeServerTime(updated.now);
       } catch (err) {
-        setError(`Could not ${VERB[action]}: ${describeError(err)}`);
+        // The worker settles ended streams on its own: if it got there first, the user's wish came true.
+        if (action === 'settle' && err instanceof ApiError && err.code === 'stream_closed') setNotice('The stream was already settled.');
+        else setError(`Could not ${VERB[action]}: ${describeError(err)}`);
       } finally {
         inFlight.current.delete(stream.id);
         setPending((p) => {

@@ -9,6 +9,7 @@ import { Page } from '../components/Page';
 import { ActionMessages } from '../components/StreamActionButtons';
 import { StreamsTable } from '../components/StreamsTable';
 import { usePaginated } from '../hooks/usePaginated';
+import { useRefreshAtEnd } from '../hooks/useRefreshAtEnd';
 import { useResource } from '../hooks/useResource';
 import { useStreamActions } from '../hooks/useStreamActions';
 import type { Stream, StreamRoleFilter, User } from '../types';
@@ -52,6 +53,7 @@ export function DashboardPage({ user }: { user: User }) {
     [replaceStream, refresh],
   );
   const actions = useStreamActions(afterAction);
+  useRefreshAtEnd(streams.items, refresh);
 
   return (
     <Page title="Dashboard">

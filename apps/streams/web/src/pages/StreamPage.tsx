@@ -5,6 +5,7 @@ import { LoadError } from '../components/LoadError';
 import { Page } from '../components/Page';
 import { ActionMessages, StreamActionButtons } from '../components/StreamActionButtons';
 import { counterparty, formatDateTime, roleLabel, statusLabel } from '../format';
+import { useRefreshAtEnd } from '../hooks/useRefreshAtEnd';
 import { useResource } from '../hooks/useResource';
 import { useServerNow } from '../hooks/useServerNow';
 import { useStreamActions } from '../hooks/useStreamActions';
@@ -99,7 +100,10 @@ export function StreamPage({ id }: { id: string }) {
   );
 
   const stream = resource.data;
-  const notFound = resource.error instanceof ApiError && resource.error.status === 404;
+  const refetch = useCallback(() => void reload(), [reload]);
+  useRefreshAtEnd(stream ? [stream] : [], refetch);
+  // A malformed id (400) cannot name any stream either.
+  const notFound = resource.error instanceof ApiError && (resource.error.status === 404 || resource.error.status === 400);
 
   if (notFound) {
     return (
