@@ -73,7 +73,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(process.argv.slice(2)).catch(async (err: unknown) => {
+  const { isUsageError } = await import('./cli/usage.js');
+  if (isUsageError(err)) {
+    process.stderr.write(`streams ${process.argv[2] ?? ''}: ${err.message}\n`);
+    process.exit(2);
+  }
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     const { address, port } = err as { address?: string; port?: number };

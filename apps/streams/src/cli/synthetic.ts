@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPool } from '../db/pool.js';
 import { bootstrapSynthetic, SYNTHETIC_USERS, type SyntheticName } from '../domain/synthetic.js';
+import { CliUsageError } from './usage.js';
 
 export const DEFAULT_TOKEN_FILE = '.slipway/smoke-tokens.json';
 
@@ -27,7 +28,8 @@ export async function bootstrapCommand(argv: string[], databaseUrl: string): Pro
       floor: { type: 'string', default: '10000000' },
     },
   });
-  if (!/^[1-9][0-9]{0,15}$/.test(values.floor)) throw new Error(`--floor: "${values.floor}" is not a positive whole number of minor units`);
+  if (!/^[1-9][0-9]{0,15}$/.test(values.floor))
+    throw new CliUsageError(`--floor: "${values.floor}" is not a positive whole number of minor units`);
   const file = path.resolve(values['token-file']);
   const pool = createPool(databaseUrl, { max: 2, applicationName: 'streams-synthetic-bootstrap' });
   try {

@@ -162,6 +162,9 @@ describe('slipway smoke', () => {
     const badTimeout = await runSlipway(['smoke', '--target', base, '--timeout', 'soon']);
     expect(badTimeout.code).toBe(2);
     expect(badTimeout.stderr).toMatch(/--timeout: "soon" is not a duration/);
+    const badFloor = startStreams(['synthetic:bootstrap', '--floor', 'lots'], { DATABASE_URL: databaseUrl });
+    expect((await badFloor.exited).code).toBe(2);
+    expect(badFloor.stderr.join('\n')).toMatch(/--floor: "lots" is not a positive whole number/);
     const closed = await freePort();
     const unreachable = await runSlipway(['smoke', '--target', `http://127.0.0.1:${closed}`, '--token-file', tokenFile]);
     expect(unreachable.code).toBe(2);
