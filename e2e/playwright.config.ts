@@ -29,7 +29,7 @@ function playwrightFfmpegInstalled(): boolean {
   }
 }
 
-/** Debian's Chromium (scripts/ensure-chromium.mjs installs it on a fresh machine); never a downloaded browser. */
+/** Debian's Chromium (scripts/ensure-debian-package.mjs installs it on a fresh machine); never a downloaded browser. */
 export const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
   args: [
