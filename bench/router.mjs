@@ -4,27 +4,18 @@
 // through Slipway's router, and through nginx configured as the same keep-alive reverse proxy.
 import { fork, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
+import { ensureDatabase, findFreePort, startEmbeddedPostgres } from '@slipway/runtime';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = 50;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function waitFor(url) {
   for (let i = 0; i < 300; i++) {
@@ -51,7 +42,7 @@ try {
   cleanup.push(() => pg.stop());
   const databaseUrl = await ensureDatabase(pg.url, 'streams');
 
-  const apiPort = await freePort();
+  const apiPort = await findFreePort();
   const api = spawn(process.execPath, [path.join(root, 'apps/streams/dist/main.js'), 'api'], {
     env: {
       ...process.env,
@@ -68,14 +59,14 @@ try {
   const direct = `http://127.0.0.1:${apiPort}`;
   await waitFor(`${direct}/readyz`);
 
-  const routerPort = await freePort();
+  const routerPort = await findFreePort();
   const router = fork(path.join(here, 'router-process.mjs'), [String(routerPort), direct], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   cleanup.push(() => router.kill('SIGTERM'));
   await new Promise((resolve) => router.once('message', resolve));
 
-  const nginxPort = await freePort();
+  const nginxPort = await findFreePort();
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,

@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,20 +25,6 @@ interface Service {
   name: string;
   child: ChildProcess;
   exited: Promise<void>;
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function lastLines(text: string, n: number): string {
@@ -119,7 +104,8 @@ export async function startStack(opts: { logDir: string }): Promise<Stack> {
   if (!existsSync(MAIN) || !existsSync(WEB_INDEX)) {
     throw new Error(`the service is not built (${path.relative(ROOT, MAIN)} or the web UI is missing): run \`npm run build\` first`);
   }
-  const { startEmbeddedPostgres, ensureDatabase } = await import('@slipway/runtime');
+  // Imported here, after the check above, so an unbuilt repo gets that message rather than a module error.
+  const { startEmbeddedPostgres, ensureDatabase, findFreePort } = await import('@slipway/runtime');
   await mkdir(opts.logDir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
   const services: Service[] = [];
@@ -142,7 +128,12 @@ export async function startStack(opts: { logDir: string }): Promise<Stack> {
     const databaseURL = await ensureDatabase(pg.url, 'streams');
     const noWorkerDatabaseURL = await ensureDatabase(pg.url, 'streams_no_worker');
 
-    const [port, metricsPort, workerMetricsPort, noWorkerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [port, metricsPort, workerMetricsPort, noWorkerPort] = [
+      await findFreePort(),
+      await findFreePort(),
+      await findFreePort(),
+      await findFreePort(),
+    ];
     const adminToken = randomBytes(24).toString('base64url');
     const baseURL = `http://127.0.0.1:${port}`;
     const noWorkerBaseURL = `http://127.0.0.1:${noWorkerPort}`;

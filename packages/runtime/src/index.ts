@@ -14,3 +14,4 @@ export * from './shutdown.js';
 export * from './service.js';
 export * from './tracing.js';
 export * from './embedded-postgres.js';
+export { findFreePort } from './free-port.js';

@@ -25,9 +25,12 @@ export const FORCED_EXIT_CODE = 130;
 
 export interface GracefulShutdown {
   readonly started: boolean;
-  /** Starts the shutdown (once; later calls return the same promise) and ends the process. */
-  run(reason: string): Promise<void>;
-  /** First SIGTERM/SIGINT shuts down gracefully; a second one exits 130 at once. */
+  /**
+   * Starts the shutdown (once; later calls return the same promise) and ends the process,
+   * with `exitCode` when every step succeeded (1 otherwise).
+   */
+  run(reason: string, exitCode?: number): Promise<void>;
+  /** First SIGTERM/SIGINT/SIGHUP shuts down gracefully; another one a second later exits 130 at once. */
   installSignalHandlers(): void;
 }
 
@@ -36,7 +39,7 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let running: Promise<void> | undefined;
 
-  async function shutdown(reason: string): Promise<void> {
+  async function shutdown(reason: string, requestedExitCode: number): Promise<void> {
     logger.info({ reason, delayMs, timeoutMs }, 'shutting down');
     options.beginDraining();
 
@@ -69,14 +72,14 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
     }
 
     clearTimeout(deadline);
-    const exitCode = failures === 0 ? 0 : 1;
+    const exitCode = failures === 0 ? requestedExitCode : 1;
     logger.info({ exitCode }, 'shutdown complete');
     await flushLogger(logger);
     exit(exitCode);
   }
 
-  const run = (reason: string): Promise<void> => {
-    running ??= shutdown(reason);
+  const run = (reason: string, exitCode = 0): Promise<void> => {
+    running ??= shutdown(reason, exitCode);
     return running;
   };
 
@@ -89,7 +92,8 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
 
     installSignalHandlers() {
       let firstSignalAt = 0;
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      // SIGHUP: the terminal went away; stop as cleanly as on Ctrl-C.
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
         process.on(signal, () => {
           if (running === undefined) {
             firstSignalAt = Date.now();

@@ -23,7 +23,7 @@ export async function runApi(config: StreamsConfig, tracing: Tracing | null = nu
   await registerApi(service.app, { pool, config, business: createBusinessMetrics(metrics) }, config.APP_VERSION);
   const { url } = await service.start();
   if (config.MIGRATE_ON_START || db.embedded) await migrate(db.url, logger);
-  // Warm-up: the first argon2 hash and the first query pay their set-up cost here, not in a user's request.
+  // Warm-up: the pool's first connection is made here, not in a user's request.
   await pool.query('SELECT 1');
   health.markStarted();
   logger.info({ url }, `streams API listening on ${url}`);

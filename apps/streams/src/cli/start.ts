@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@slipway/runtime';
+import { createGracefulShutdown, createLogger } from '@slipway/runtime';
 import type { StreamsConfig } from '../config.js';
 import { openDatabase } from '../database.js';
 import { migrate } from '../db/migrate.js';
@@ -21,7 +21,29 @@ export async function runStack(config: StreamsConfig): Promise<void> {
   const shared = { ...process.env, DATABASE_URL: db.url, MIGRATE_ON_START: 'false' };
   const workerMetricsPort = process.env.WORKER_METRICS_PORT ?? (config.METRICS_PORT > 0 ? String(config.METRICS_PORT + 1) : '0');
   const children = new Map<string, ChildProcess>();
-  let stopping = false;
+
+  /** SIGTERM to both, then wait; one that outlives its own shutdown budget is killed. */
+  const stopChildren = async () => {
+    const exited = [...children.values()].map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve())));
+    for (const child of children.values()) child.kill('SIGTERM');
+    const deadline = sleep(config.SHUTDOWN_TIMEOUT_MS + 1_000).then(() => 'timeout' as const);
+    if ((await Promise.race([Promise.all(exited), deadline])) === 'timeout') {
+      for (const child of children.values()) child.kill('SIGKILL');
+    }
+  };
+  // The same shutdown as every service: the children drain first, PostgreSQL stops last.
+  const shutdown = createGracefulShutdown({
+    logger,
+    delayMs: 0,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS + 2_000,
+    beginDraining: () => logger.info('stopping streams'),
+    steps: () => [
+      { name: 'stopping the API and the worker', run: stopChildren },
+      { name: 'stopping PostgreSQL', run: () => db.stop?.() },
+      { name: 'done', run: () => logger.info('streams stopped') },
+    ],
+  });
+  shutdown.installSignalHandlers();
 
   let announceStarted: (url: string) => void = () => undefined;
   const apiStarted = new Promise<string>((resolve) => (announceStarted = resolve));
@@ -36,50 +58,19 @@ export async function runStack(config: StreamsConfig): Promise<void> {
     });
     child.on('exit', (code, signal) => {
       children.delete(name);
-      if (!stopping) {
+      if (!shutdown.started) {
         logger.error({ process: name, code, signal }, `${name} exited unexpectedly; stopping`);
-        void stop(1);
+        void shutdown.run(`${name} exited`, 1);
       }
     });
   };
-
-  const stop = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping streams');
-    const exited = [...children.values()].map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve())));
-    for (const child of children.values()) child.kill('SIGTERM');
-    const deadline = sleep(config.SHUTDOWN_TIMEOUT_MS + 2_000).then(() => 'timeout' as const);
-    if ((await Promise.race([Promise.all(exited), deadline])) === 'timeout') {
-      for (const child of children.values()) child.kill('SIGKILL');
-    }
-    await db.stop?.();
-    logger.info('streams stopped');
-    process.exit(exitCode);
-  };
-
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A terminal's Ctrl-C reaches npm, its script and this process at once, and npm
-    // forwards it again: only a signal a second after the first means "force".
-    if (firstSignalAt === 0) firstSignalAt = Date.now();
-    else if (Date.now() - firstSignalAt < 1_000) return;
-    else {
-      logger.warn(`second ${signal}: forcing exit`);
-      for (const child of children.values()) child.kill('SIGKILL');
-      void db.stop?.().finally(() => process.exit(130));
-      return;
-    }
-    void stop(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   launch('api', shared);
   launch('worker', { ...shared, PORT: process.env.WORKER_PORT ?? '0', METRICS_PORT: workerMetricsPort });
 
   const bound = new URL(await apiStarted);
   const url = `http://localhost:${bound.port}`;
-  if (stopping) return;
+  if (shutdown.started) return;
   logger.info({ url }, `streams is ready at ${url}`);
   if (process.stdout.isTTY) process.stdout.write(`\n  streams is running at ${url}  (API docs: ${url}/docs)  Ctrl-C stops it\n\n`);
 }

@@ -13,7 +13,9 @@ export interface User {
 
 const ARGON2 = { algorithm: 2 /* argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 // Verified when the email is unknown, so a login takes as long whether or not the account exists.
-const DUMMY_HASH = argon2Hash('not-a-real-password', ARGON2);
+// Made on the first login, not at start-up.
+let dummyHash: Promise<string> | undefined;
+const dummyPasswordHash = () => (dummyHash ??= argon2Hash('not-a-real-password', ARGON2));
 
 const userColumns = `id, email, synthetic, created_at AS "createdAt"`;
 
@@ -42,7 +44,7 @@ export async function verifyPassword(pool: Pool, email: string, password: string
     [email],
   );
   const row = rows[0];
-  const ok = await argon2Verify(row?.passwordHash ?? (await DUMMY_HASH), password).catch(() => false);
+  const ok = await argon2Verify(row?.passwordHash ?? (await dummyPasswordHash()), password).catch(() => false);
   if (!row || !ok) return null;
   const { passwordHash: _omit, ...user } = row;
   return user;

@@ -63,6 +63,7 @@ export class Indexer {
   async #run(): Promise<void> {
     while (!this.#stopping.signal.aborted) {
       let client: DbClient | undefined;
+      let broken: Error | undefined;
       try {
         client = await this.pool.connect();
         // The client stays checked out between batches: a connection lost while idle is
@@ -71,29 +72,23 @@ export class Indexer {
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
           INDEXER_LOCK_KEY.toString(),
         ]);
-        if (!rows[0]?.locked) {
-          this.#setState('standby');
-          client.off('error', this.#onClientError);
-          client.release();
-          client = undefined;
-          await this.#pause(this.options.standbyPollMs);
-          continue;
+        if (rows[0]?.locked) {
+          this.#setState('active');
+          await this.#indexWhileHoldingLock(client);
+          await client.query('SELECT pg_advisory_unlock($1)', [INDEXER_LOCK_KEY.toString()]);
+          continue; // stopping
         }
-        this.#setState('active');
-        await this.#indexWhileHoldingLock(client);
-        await client.query('SELECT pg_advisory_unlock($1)', [INDEXER_LOCK_KEY.toString()]);
-        client.off('error', this.#onClientError);
-        client.release();
-        client = undefined;
-      } catch (err) {
-        this.options.logger.error({ err }, 'indexer lost its database session; retrying');
-        // Destroy the session rather than return it to the pool: that also frees the lock.
-        client?.off('error', this.#onClientError);
-        client?.release(err instanceof Error ? err : new Error(String(err)));
-        client = undefined;
         this.#setState('standby');
-        await this.#pause(this.options.standbyPollMs);
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        this.options.logger.error({ err }, 'indexer lost its database session; retrying');
+        this.#setState('standby');
+      } finally {
+        client?.off('error', this.#onClientError);
+        // A broken session is destroyed rather than returned to the pool: that also frees the lock.
+        client?.release(broken);
       }
+      await this.#pause(this.options.standbyPollMs);
     }
   }
 

@@ -92,19 +92,17 @@ async function runCheck(
       http,
       signal,
     };
+    const result = (status: 'passed' | 'failed', extra: Partial<CheckResult>): CheckResult => ({
+      name: check.name,
+      description: check.description,
+      status,
+      durationMs: Date.now() - started,
+      attempts: attempt,
+      ...extra,
+    });
     try {
       const detail = await withTimeout(check.run(ctx), signal, timeoutMs);
-      return {
-        result: {
-          name: check.name,
-          description: check.description,
-          status: 'passed',
-          durationMs: Date.now() - started,
-          attempts: attempt,
-          ...(detail ? { detail } : {}),
-        },
-        unreachable: false,
-      };
+      return { result: result('passed', detail ? { detail } : {}), unreachable: false };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (attempt < maxAttempts && Date.now() < deadline) {
@@ -114,15 +112,7 @@ async function runCheck(
       }
       const evidence = err instanceof CheckFailure ? err.evidence : http.last;
       return {
-        result: {
-          name: check.name,
-          description: check.description,
-          status: 'failed',
-          durationMs: Date.now() - started,
-          attempts: attempt,
-          error: message,
-          ...(evidence ? { evidence } : {}),
-        },
+        result: result('failed', { error: message, ...(evidence ? { evidence } : {}) }),
         unreachable: err instanceof TargetUnreachable,
       };
     }
