@@ -1,11 +1,68 @@
 import { defineConfig } from '@slipway/slipway';
 
-// How Slipway releases the streams service. The smoke suite is the service's own
-// code; Slipway only runs it.
+const streams = ['node', 'apps/streams/dist/main.js'];
+const health = {
+  startup: { path: '/health/startup', period: '200ms' },
+  readiness: { path: '/health/ready', period: '1s' },
+  liveness: { path: '/health/live', period: '2s', failureThreshold: 3 },
+};
+
+// How Slipway runs and releases the streams service on one machine (`npm start` = `slipway up`,
+// `npm run slipway -- deploy` ships the working tree). The smoke suite is the service's own code.
 export default defineConfig({
+  build: {
+    command: ['npm', 'run', 'build', '--silent'],
+    include: [
+      'package.json',
+      'packages/runtime/package.json',
+      'packages/runtime/dist',
+      'apps/streams/package.json',
+      'apps/streams/dist',
+      'apps/streams/migrations',
+      'apps/streams/web/dist',
+    ],
+  },
+  database: { embedded: { name: 'streams' } },
+  services: {
+    api: {
+      command: [...streams, 'api'],
+      replicas: 2,
+      routes: ['/'],
+      env: { TRUST_PROXY: 'true' },
+      probes: health,
+    },
+    worker: {
+      command: [...streams, 'worker'],
+      singleton: true,
+      probes: { liveness: health.liveness, readiness: health.readiness },
+    },
+  },
+  migrations: {
+    command: [...streams, 'migrate'],
+    dir: 'apps/streams/migrations',
+    table: 'schema_migrations',
+    contract: [],
+  },
   smoke: {
-    suite: './apps/streams/dist/smoke/index.js',
+    suite: 'apps/streams/dist/smoke/index.js',
     tokenFile: '.slipway/smoke-tokens.json',
     metricsPort: 9464,
+    bootstrap: [...streams, 'synthetic:bootstrap', '--token-file', '{tokenFile}'],
   },
+  router: { port: 3000 },
+  strategy: {
+    type: 'canary',
+    steps: [
+      { weight: 10, hold: '30s' },
+      { weight: 50, hold: '30s' },
+    ],
+  },
+  analysis: {
+    minRequests: 100,
+    maxErrorRate: 0.01,
+    maxP95: '500ms',
+    maxP99: '1s',
+    synthetic: { path: '/api/streams', token: 'a' },
+  },
+  timeouts: { ready: '60s', drain: '30s', pause: '15m' },
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: build what is out of date, then run the streams stack on its embedded default.
+// `npm start`: build what is out of date, then `slipway up`: the streams service on its embedded default,
+// released and supervised by Slipway (router on port 3000, replicas, worker, control socket).
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -28,7 +29,7 @@ if (!existsSync(webIndex) || statSync(webIndex).mtimeMs < newestMtime(path.join(
   run('npm', ['run', 'build', '--silent', '-w', '@slipway/streams-web']);
 }
 
-const child = spawn(process.execPath, [path.join(root, 'apps/streams/dist/main.js'), 'start', ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [path.join(root, 'packages/slipway/dist/cli.js'), 'up', '--no-build', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });

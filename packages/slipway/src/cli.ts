@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
+import { decideCommand, deployCommand, EXIT as RELEASE_EXIT, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { DeployBlockedError } from './engine/deploy.js';
+import type { StrategyName } from './engine/events.js';
+import { ControlUnavailableError } from './local/control.js';
+import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
 import { EXIT, smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
 import type { SmokeSuite } from './smoke/types.js';
@@ -43,6 +49,114 @@ program
     process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });
   });
 
+const json = (cmd: Command) => cmd.option('--json', 'machine-readable output (JSON, or JSON lines for events)', false);
+const configOf = () => loadSlipwayConfig(process.cwd(), program.opts<{ config?: string }>().config);
+
+json(
+  program
+    .command('up')
+    .description('run the stable release: database, migrations, replicas, worker, router on the public port, control socket')
+    .option('--port <port>', 'public port of the router (default: router.port in the config)')
+    .option('--no-build', 'when there is no release yet, ship the working tree without running build.command'),
+).action(async (opts: { port?: string; build: boolean; json: boolean }) => {
+  const loaded = await configOf();
+  const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
+  await runUp(loaded, { port, build: opts.build, pretty: !opts.json && process.stdout.isTTY === true });
+});
+
+json(
+  program
+    .command('deploy')
+    .description(
+      'build the working tree and release it: lint migrations, migrate, start the candidate, smoke, shift traffic, analyse, promote or roll back',
+    )
+    .option('--strategy <name>', 'blue-green, canary or rolling (default: strategy.type in the config)')
+    .option('--set <KEY=VALUE>', 'environment override for the candidate only (repeatable)', collect, [])
+    .option('--no-build', 'ship the working tree as it is, without running build.command')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal', false),
+).action(async (opts: { strategy?: string; set: string[]; build: boolean; yes: boolean; json: boolean }) => {
+  const loaded = await configOf();
+  const strategy = opts.strategy === undefined ? undefined : parseStrategy(opts.strategy);
+  const overrides = parseOverrides(opts.set);
+  if (
+    !opts.yes &&
+    !opts.json &&
+    process.stdin.isTTY &&
+    !(await confirm(`Release the working tree of ${loaded.source} with ${strategy ?? loaded.config.strategy.type}?`))
+  ) {
+    process.stderr.write('slipway: not deployed\n');
+    process.exitCode = 1;
+    return;
+  }
+  process.exitCode = await deployCommand(loaded, { json: opts.json, strategy, overrides, build: opts.build });
+});
+
+json(program.command('promote').description('continue a paused release (or finish an interrupted one)')).action(
+  async (opts: { json: boolean }) => {
+    process.exitCode = await decideCommand(await configOf(), 'promote', opts);
+  },
+);
+json(program.command('abort').description('roll back the release being deployed (paused, running or interrupted)')).action(
+  async (opts: { json: boolean }) => {
+    process.exitCode = await decideCommand(await configOf(), 'abort', opts);
+  },
+);
+json(
+  program
+    .command('rollback')
+    .description('put all traffic back on the previous release at once (no analysis)')
+    .option('--to <id>', 'the release to return to (default: the one before the current stable release)'),
+).action(async (opts: { to?: string; json: boolean }) => {
+  process.exitCode = await rollbackCommand(await configOf(), opts);
+});
+json(program.command('status').description('releases running, weights, the deploy in progress and its last analysis')).action(
+  async (opts: { json: boolean }) => {
+    process.exitCode = await statusCommand(await configOf(), opts);
+  },
+);
+json(
+  program
+    .command('history')
+    .description('past releases: id, time, strategy, result, reason, duration')
+    .option('--limit <n>', 'how many', '20'),
+).action(async (opts: { limit: string; json: boolean }) => {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${opts.limit}" is not a positive whole number`);
+  process.exitCode = historyCommand(await configOf(), { ...opts, limit });
+});
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new UsageError(`${flag}: "${value}" is not a port (0-65535)`);
+  return port;
+}
+
+function parseStrategy(value: string): StrategyName {
+  if (value === 'blue-green' || value === 'canary' || value === 'rolling') return value;
+  throw new UsageError(`--strategy: "${value}" is not one of blue-green, canary, rolling`);
+}
+
+function parseOverrides(values: string[]): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const v of values) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(v);
+    if (!m) throw new UsageError(`--set: "${v}" is not KEY=VALUE (KEY: letters, digits and _)`);
+    overrides[m[1]!] = m[2]!;
+  }
+  return overrides;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
@@ -51,6 +165,11 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`slipway: ${err.message}\n`);
     process.exitCode = EXIT.usage;
+    return;
+  }
+  if (err instanceof DeployBlockedError || err instanceof ControlUnavailableError || err instanceof AlreadyRunningError) {
+    process.stderr.write(`slipway: ${err.message}\n`);
+    process.exitCode = RELEASE_EXIT.blocked;
     return;
   }
   if (err instanceof SlipwayConfigError) {

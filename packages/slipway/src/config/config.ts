@@ -1,22 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createJiti } from 'jiti';
-import { z } from 'zod';
+import { slipwayConfigSchema, type SlipwayConfig, type SlipwayConfigInput } from './schema.js';
 
-/** slipway.config.ts: how a service is released. This part covers the smoke suite; the release engine adds more. */
-export const slipwayConfigSchema = z.strictObject({
-  smoke: z.strictObject({
-    /** Module (relative to the config file) whose `suite` export is the service's smoke suite. */
-    suite: z.string().min(1),
-    /** Default --token-file. */
-    tokenFile: z.string().min(1).optional(),
-    /** Port of the release's /metrics, on the target's host, when --metrics-url is not given. */
-    metricsPort: z.number().int().min(1).max(65_535).default(9464),
-  }),
-});
-
-export type SlipwayConfig = z.output<typeof slipwayConfigSchema>;
-export type SlipwayConfigInput = z.input<typeof slipwayConfigSchema>;
+export { slipwayConfigSchema, type SlipwayConfig, type SlipwayConfigInput } from './schema.js';
 
 export function defineConfig(config: SlipwayConfigInput): SlipwayConfigInput {
   return config;
@@ -36,6 +23,10 @@ export interface LoadedConfig {
   file: string;
   /** Resolves a path written in the config relative to the config file. */
   resolve(p: string): string;
+  /** The working tree that is built and released. */
+  source: string;
+  /** Where releases, events, history and the control socket live. */
+  stateDir: string;
 }
 
 /** Finds slipway.config.ts from `cwd` upwards and validates it; every mistake names its path in the file. */
@@ -56,7 +47,8 @@ export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string):
     throw new SlipwayConfigError(`${path.basename(file)}: ${at}: ${issue.message}`);
   }
   const dir = path.dirname(file);
-  return { config: parsed.data, file, resolve: (p) => path.resolve(dir, p) };
+  const resolve = (p: string) => path.resolve(dir, p);
+  return { config: parsed.data, file, resolve, source: resolve(parsed.data.source ?? '.'), stateDir: resolve(parsed.data.stateDir) };
 }
 
 function findUp(from: string): string | undefined {

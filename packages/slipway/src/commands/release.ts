@@ -1,0 +1,320 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LoadedConfig } from '../config/config.js';
+import type { StrategyName } from '../engine/events.js';
+import {
+  appendHistory,
+  buildRelease,
+  DeployBlockedError,
+  interruptedDeploy,
+  promote,
+  ReleaseRun,
+  settleInterrupted,
+  type EngineContext,
+  type EventInput,
+} from '../engine/deploy.js';
+import type { ReleaseEvent } from '../engine/events.js';
+import { ReleaseStore, type HistoryEntry } from '../engine/store.js';
+import { ControlClient } from '../local/control.js';
+import { renderReport } from '../report/html.js';
+import { formatEvent, formatProgress } from '../report/terminal.js';
+
+export const EXIT = { ok: 0, rolledBack: 1, usage: 2, blocked: 3 } as const;
+
+export interface OutputOptions {
+  json: boolean;
+  out?: NodeJS.WritableStream;
+}
+
+/** Where events go: one JSON line each with --json; otherwise a readable line, plus a live status line on a TTY. */
+function eventPrinter(opts: OutputOptions, stable: () => string | null) {
+  const out = opts.out ?? process.stdout;
+  const tty = !opts.json && (out as NodeJS.WriteStream).isTTY === true;
+  let previous: Extract<ReleaseEvent, { type: 'metrics' }>['sample'] | undefined;
+  let statusShown = false;
+  const clearStatus = () => {
+    if (statusShown) out.write('\r\x1b[K');
+    statusShown = false;
+  };
+  return {
+    event(e: ReleaseEvent) {
+      if (opts.json) {
+        out.write(`${JSON.stringify(e)}\n`);
+        return;
+      }
+      if (e.type === 'metrics') {
+        if (tty) {
+          clearStatus();
+          out.write(formatProgress(e.sample, previous, e.release, stable()));
+          statusShown = true;
+        }
+        previous = e.sample;
+        return;
+      }
+      const line = formatEvent(e);
+      if (line === null) return;
+      clearStatus();
+      out.write(`${line}\n`);
+    },
+    output(line: string) {
+      if (opts.json) return;
+      clearStatus();
+      out.write(`  │ ${line}\n`);
+    },
+  };
+}
+
+function writeReport(store: ReleaseStore, id: string): string {
+  const file = path.join(store.releaseDir(id), 'report.html');
+  writeFileSync(file, renderReport(store.events(id)));
+  return file;
+}
+
+function context(
+  loaded: LoadedConfig,
+  opts: OutputOptions,
+  stable: () => string | null,
+): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
+  const store = new ReleaseStore(loaded.stateDir);
+  const client = new ControlClient(loaded.stateDir);
+  const printer = eventPrinter(opts, stable);
+  return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
+}
+
+async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: 'promote' | 'abort'): Promise<void> {
+  const interrupted = interruptedDeploy(ctx.store);
+  if (!interrupted) return;
+  if (!opts.json)
+    (opts.out ?? process.stdout).write(
+      `release ${interrupted.release} was interrupted (deploy pid ${interrupted.pid} is gone); settling it first\n`,
+    );
+  await settleInterrupted(ctx, interrupted, decision);
+  writeReport(ctx.store, interrupted.release);
+}
+
+export interface DeployCommandOptions extends OutputOptions {
+  strategy?: StrategyName;
+  overrides: Record<string, string>;
+  build: boolean;
+}
+
+/** `slipway deploy`: exit 0 when promoted, 1 when rolled back, 3 when it could not start. */
+export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOptions): Promise<number> {
+  let stable: string | null = null;
+  const { ctx, store, client } = context(loaded, opts, () => stable);
+  try {
+    await settleIfInterrupted(ctx, opts);
+    const state = await client.state();
+    stable = store.stable();
+    if (!stable || !state.releases.some((r) => r.id === stable))
+      throw new DeployBlockedError(`the stable release ${stable ?? '(none)'} is not running; restart slipway up`);
+    const lock = store.acquireLock('(building)');
+    if (!lock.acquired)
+      throw new DeployBlockedError(
+        `a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); wait for it, or run slipway abort`,
+      );
+    const started = Date.now();
+    const strategy = opts.strategy ?? loaded.config.strategy.type;
+    let built;
+    try {
+      built = await buildRelease(loaded, store, ctx.onOutput, !opts.build);
+    } catch (err) {
+      store.releaseLock();
+      throw err;
+    }
+    store.retargetLock(built.id);
+    const run = new ReleaseRun(ctx, built.id, stable, strategy);
+    const emit = (e: EventInput) => run.emit(e);
+    emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
+    emit({ type: 'build-finished', dir: built.appDir, sha: built.sha, dirty: built.dirty, durationMs: Date.now() - started });
+    const outcome = await run.run(built.appDir, opts.overrides);
+    const report = writeReport(store, built.id);
+    if (!opts.json) (opts.out ?? process.stdout).write(`report: ${report}\n`);
+    // Only a settled release gives the lock back: if anything above threw, the lock stays and the next
+    // command finds the release interrupted and settles it.
+    store.releaseLock();
+    return outcome.result === 'promoted' ? EXIT.ok : EXIT.rolledBack;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `slipway promote` / `slipway abort`: a decision for the release being deployed. A running deploy acts on it
+ * within a second; a deploy whose process died is settled here, the chosen way.
+ */
+export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'abort', opts: OutputOptions): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const { ctx, store, client } = context(loaded, opts, () => store.stable());
+  try {
+    const interrupted = interruptedDeploy(store);
+    if (interrupted) {
+      await settleIfInterrupted(ctx, opts, action);
+      return EXIT.ok;
+    }
+    const lock = store.readLock();
+    if (!lock) throw new DeployBlockedError('no release is being deployed');
+    store.writeDecision(lock.release, action);
+    // Follow the release until the deploy settles it.
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 200));
+      const last = store.events(lock.release).at(-1);
+      if (last?.type === 'promoted' || last?.type === 'rolled-back') {
+        if (opts.json) out.write(`${JSON.stringify(last)}\n`);
+        else out.write(`${formatEvent(last) ?? last.type}\n`);
+        return last.type === 'promoted' ? EXIT.ok : action === 'abort' ? EXIT.ok : EXIT.rolledBack;
+      }
+      if (!interruptedDeploy(store) && !store.readLock()) return EXIT.ok;
+      if (interruptedDeploy(store)) {
+        await settleIfInterrupted(ctx, opts, action);
+        return EXIT.ok;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** `slipway rollback [--to id]`: the previous (or named) release takes all traffic at once; no analysis. */
+export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions & { to?: string | undefined }): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const { ctx, store, client } = context(loaded, opts, () => store.stable());
+  try {
+    await settleIfInterrupted(ctx, opts, 'abort');
+    const current = store.stable();
+    const target = opts.to ?? store.previousStables()[0];
+    if (!target) throw new DeployBlockedError('there is no previous release to roll back to');
+    if (!store.exists(target)) throw new DeployBlockedError(`--to: release ${target} is not in ${store.releasesDir}`);
+    if (target === current) throw new DeployBlockedError(`--to: ${target} is already the stable release`);
+    const lock = store.acquireLock(target);
+    if (!lock.acquired)
+      throw new DeployBlockedError(`a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); run slipway abort instead`);
+    try {
+      const started = Date.now();
+      const running = (await client.state()).releases.some((r) => r.id === target);
+      if (!running) {
+        await client.startRelease(target, store.appDir(target), {});
+        await client.waitReady(target, loaded.config.timeouts.ready);
+      }
+      // The switch is the whole story of a rollback: one summary line, not the promotion's events.
+      await promote(ctx, target, current, () => undefined, started);
+      const switchedMs = Date.now() - started;
+      appendHistory(store, target, null, 'rollback', `slipway rollback from ${current ?? '(none)'}`, started, target, 'rollback');
+      const summary = { release: target, from: current, durationMs: switchedMs, warm: running };
+      out.write(
+        opts.json
+          ? `${JSON.stringify(summary)}\n`
+          : `traffic back on ${target} (from ${current ?? '(none)'}) in ${(switchedMs / 1000).toFixed(2)} s\n`,
+      );
+      return EXIT.ok;
+    } finally {
+      store.releaseLock();
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+export function historyCommand(loaded: LoadedConfig, opts: OutputOptions & { limit: number }): number {
+  const out = opts.out ?? process.stdout;
+  const entries = new ReleaseStore(loaded.stateDir).history().slice(-opts.limit);
+  if (opts.json) {
+    out.write(`${JSON.stringify(entries)}\n`);
+    return EXIT.ok;
+  }
+  if (entries.length === 0) out.write('no releases yet\n');
+  for (const e of entries) out.write(`${historyLine(e)}\n`);
+  return EXIT.ok;
+}
+
+function historyLine(e: HistoryEntry): string {
+  const what = e.kind === 'deploy' ? (e.strategy ?? '') : e.kind;
+  return [
+    e.finishedAt.replace('T', ' ').slice(0, 19),
+    e.id.padEnd(34),
+    what.padEnd(10),
+    e.result.padEnd(11),
+    `${(e.durationMs / 1000).toFixed(1)} s`.padStart(8),
+    e.reason.split('\n')[0],
+  ].join('  ');
+}
+
+export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const store = new ReleaseStore(loaded.stateDir);
+  const lock = store.readLock();
+  const interrupted = interruptedDeploy(store);
+  let state = null;
+  let unreachable: string | null = null;
+  try {
+    const client = new ControlClient(loaded.stateDir);
+    state = await client.state().finally(() => client.close());
+  } catch (err) {
+    unreachable = (err as Error).message;
+  }
+  const deploying = lock && lock.release !== '(building)' ? lock.release : null;
+  const events = deploying ? store.events(deploying) : [];
+  const lastStep = events.filter((e) => e.type === 'step-started').at(-1);
+  const lastAnalysis = events.filter((e) => e.type === 'analysis').at(-1);
+  const paused =
+    events.at(-1)?.type === 'paused' || events.findLast((e) => e.type === 'paused' || e.type === 'decision')?.type === 'paused';
+  const status = {
+    up: state ? { url: state.publicUrl } : null,
+    unreachable,
+    stable: store.stable(),
+    weights: state?.weights ?? null,
+    releases: state?.releases ?? [],
+    deploy: deploying
+      ? {
+          release: deploying,
+          state: interrupted ? 'interrupted' : paused ? 'paused' : 'running',
+          pid: lock?.pid ?? null,
+          lastEvent: events.at(-1)?.type ?? null,
+          step: lastStep?.type === 'step-started' ? { step: lastStep.step, steps: lastStep.steps, weights: lastStep.weights } : null,
+          lastAnalysis:
+            lastAnalysis?.type === 'analysis'
+              ? { step: lastAnalysis.step, verdict: lastAnalysis.result.verdict, reason: lastAnalysis.result.reason }
+              : null,
+        }
+      : null,
+  };
+  if (opts.json) {
+    out.write(`${JSON.stringify(status)}\n`);
+    return EXIT.ok;
+  }
+  out.write(state ? `slipway up: ${state.publicUrl}\n` : `slipway up: not reachable (${unreachable})\n`);
+  out.write(`stable release: ${status.stable ?? '(none)'}\n`);
+  if (state) {
+    out.write(
+      `weights: ${
+        Object.entries(state.weights)
+          .map(([id, w]) => `${id} ${w}%`)
+          .join(', ') || '(none)'
+      }\n`,
+    );
+    for (const r of state.releases) {
+      out.write(
+        `release ${r.id}${r.singletons ? ' (runs the singletons)' : ''}${r.overrides.length ? ` overrides: ${r.overrides.join(', ')}` : ''}\n`,
+      );
+      for (const p of r.replicas)
+        out.write(
+          `  ${p.name.padEnd(10)} ${p.state.padEnd(8)} restarts ${p.restarts}${p.lastError ? `  last error: ${p.lastError}` : ''}\n`,
+        );
+    }
+  }
+  if (status.deploy) {
+    const d = status.deploy;
+    out.write(`deploy of ${d.release}: ${d.state} (pid ${d.pid}), last event ${d.lastEvent}\n`);
+    if (d.step)
+      out.write(
+        `  step ${d.step.step}/${d.step.steps}: ${Object.entries(d.step.weights)
+          .map(([id, w]) => `${id} ${w}%`)
+          .join(', ')}\n`,
+      );
+    if (d.lastAnalysis) out.write(`  last analysis (step ${d.lastAnalysis.step}): ${d.lastAnalysis.verdict} — ${d.lastAnalysis.reason}\n`);
+    if (d.state === 'interrupted')
+      out.write('  run slipway abort (roll back) or slipway promote, or slipway deploy (rolls it back first)\n');
+    if (d.state === 'paused') out.write('  waiting for a person: slipway promote or slipway abort\n');
+  } else out.write('no deploy in progress\n');
+  return EXIT.ok;
+}

@@ -1,0 +1,231 @@
+import { z } from 'zod';
+
+/** "30s", "500ms", "2m" or a number of milliseconds. */
+export const duration = z.union([z.number().int().min(0), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 500ms, 30s, 2m)` });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+});
+
+const command = z.array(z.string().min(1)).min(1, 'needs at least the program to run');
+
+const probe = z.strictObject({
+  path: z.string().startsWith('/', 'must be a path starting with /'),
+  period: duration.default(1_000),
+  timeout: duration.default(1_000),
+  failureThreshold: z.number().int().min(1).max(100).default(3),
+});
+
+const service = z.strictObject({
+  /** argv run in the release folder; a leading `node` is this Node. */
+  command,
+  /** Copies of the process per release; a singleton runs once across releases and moves on promotion. */
+  replicas: z.number().int().min(1).max(32).default(1),
+  singleton: z.boolean().default(false),
+  /** Path prefixes the router sends to this service. The single-machine router serves one routed service, on `/`. */
+  routes: z.array(z.string().startsWith('/')).default([]),
+  /** Environment for every release of this service (the candidate's `--set` overrides come on top). */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Variable names through which the service learns its ports, version and database. */
+  portEnv: z.string().default('PORT'),
+  metricsPortEnv: z.string().default('METRICS_PORT'),
+  probes: z
+    .strictObject({
+      startup: probe.optional(),
+      readiness: probe.optional(),
+      liveness: probe.optional(),
+    })
+    .default({}),
+});
+
+const step = z.strictObject({
+  /** Candidate's share of traffic, percent. */
+  weight: z.number().min(0).max(100),
+  hold: duration,
+});
+
+const strategy = z
+  .strictObject({
+    type: z.enum(['blue-green', 'canary', 'rolling']).default('canary'),
+    /** Canary and rolling: traffic steps, each analysed at the end of its hold. Blue-green uses one step at 100%. */
+    steps: z
+      .array(step)
+      .min(1)
+      .default([
+        { weight: 10, hold: 30_000 },
+        { weight: 50, hold: 30_000 },
+      ]),
+  })
+  .default({
+    type: 'canary',
+    steps: [
+      { weight: 10, hold: 30_000 },
+      { weight: 50, hold: 30_000 },
+    ],
+  });
+
+const analysis = z
+  .strictObject({
+    minRequests: z.number().int().min(1).default(100),
+    maxErrorRate: z.number().min(0).max(1).default(0.01),
+    maxP95: duration.default(500),
+    maxP99: duration.default(1_000),
+    tolerance: z
+      .strictObject({
+        errorRate: z.number().min(0).max(1).default(0.01),
+        latencyRatio: z.number().min(1).default(1.5),
+        latency: duration.default(50),
+      })
+      .default({ errorRate: 0.01, latencyRatio: 1.5, latency: 50 }),
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    slo: z
+      .strictObject({ target: z.number().gt(0).lt(1).default(0.999), maxBurnRate: z.number().gt(0).default(14.4) })
+      .default({ target: 0.999, maxBurnRate: 14.4 }),
+    /** How long past a step's hold synthetic traffic may keep topping up a short sample before the step is inconclusive. */
+    sampleTimeout: duration.default(60_000),
+    /** Error-budget burn is measured over this trailing window of the candidate's traffic. */
+    burnRateWindow: duration.default(30_000),
+    /**
+     * Read-only requests the engine sends to the candidate (and the baseline) when real traffic is too low for
+     * `minRequests`; `token` names an entry of the smoke token file sent as a bearer token. `false` turns it off.
+     */
+    synthetic: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          path: z.string().startsWith('/'),
+          token: z.string().optional(),
+          concurrency: z.number().int().min(1).max(64).default(4),
+        }),
+      ])
+      .default({ path: '/healthz', concurrency: 4 }),
+  })
+  .default({
+    minRequests: 100,
+    maxErrorRate: 0.01,
+    maxP95: 500,
+    maxP99: 1_000,
+    tolerance: { errorRate: 0.01, latencyRatio: 1.5, latency: 50 },
+    alpha: 0.05,
+    slo: { target: 0.999, maxBurnRate: 14.4 },
+    sampleTimeout: 60_000,
+    burnRateWindow: 30_000,
+    synthetic: { path: '/healthz', concurrency: 4 },
+  });
+
+const timeouts = z
+  .strictObject({
+    /** Candidate's startup and readiness, from spawn. */
+    ready: duration.default(60_000),
+    /** In-flight requests of a release leaving the router. */
+    drain: duration.default(30_000),
+    /** A paused (inconclusive) release rolls back after this. */
+    pause: duration.default(15 * 60_000),
+    /** A process that does not exit this long after SIGTERM is killed. */
+    stop: duration.default(15_000),
+    smoke: duration.default(60_000),
+    migrations: duration.default(5 * 60_000),
+  })
+  .default({ ready: 60_000, drain: 30_000, pause: 15 * 60_000, stop: 15_000, smoke: 60_000, migrations: 5 * 60_000 });
+
+/** slipway.config.ts: how a service is built, run, checked and released. */
+export const slipwayConfigSchema = z
+  .strictObject({
+    /** The working tree that `slipway deploy` builds (default: the config file's folder). */
+    source: z.string().min(1).optional(),
+    /** Releases, events, history, the control socket and the embedded database live here. */
+    stateDir: z.string().min(1).default('.slipway'),
+    build: z.strictObject({
+      /** Run in `source` before the release folder is assembled; omit when the tree is already built. */
+      command: command.optional(),
+      /** Paths (relative to `source`) copied into the immutable release folder. */
+      include: z.array(z.string().min(1)).min(1),
+    }),
+    database: z
+      .union([
+        z.strictObject({ url: z.string().url() }),
+        z.strictObject({
+          embedded: z.strictObject({
+            dataDir: z.string().min(1).optional(),
+            name: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]*$/)
+              .default('app'),
+          }),
+        }),
+      ])
+      .default({ embedded: { name: 'app' } }),
+    /** The variable through which services get the database URL. */
+    databaseEnv: z.string().default('DATABASE_URL'),
+    /** The variable through which services learn the release id (it labels their metrics). */
+    versionEnv: z.string().default('APP_VERSION'),
+    services: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'service names are lower-case words'), service),
+    migrations: z
+      .strictObject({
+        command,
+        /** Folder (relative to `source`) of the SQL migration files. */
+        dir: z.string().min(1),
+        /** Table in which the migration tool records applied migrations (node-pg-migrate: pgmigrations). */
+        table: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/)
+          .default('pgmigrations'),
+        /** Migrations (file names without .sql) that are the contract phase: destructive statements allowed. */
+        contract: z.array(z.string()).default([]),
+      })
+      .optional(),
+    smoke: z.strictObject({
+      /** Module (relative to the release folder at deploy, to the config file for `slipway smoke`) exporting `suite`. */
+      suite: z.string().min(1),
+      tokenFile: z.string().min(1).optional(),
+      metricsPort: z.number().int().min(1).max(65_535).default(9464),
+      /** Prepares the suite's identities after migrations (run in the release folder with the database variable set). */
+      bootstrap: command.optional(),
+    }),
+    router: z
+      .strictObject({
+        port: z.number().int().min(0).max(65_535).default(3000),
+        host: z.string().default('127.0.0.1'),
+        stickyCookie: z.union([z.string().regex(/^[A-Za-z0-9_-]+$/), z.literal(false)]).default('slipway_release'),
+      })
+      .default({ port: 3000, host: '127.0.0.1', stickyCookie: 'slipway_release' }),
+    strategy,
+    analysis,
+    timeouts,
+  })
+  .superRefine((config, ctx) => {
+    const routed = Object.entries(config.services).filter(([, s]) => s.routes.length > 0);
+    if (routed.length !== 1)
+      ctx.addIssue({ code: 'custom', path: ['services'], message: `exactly one service must serve routes (found ${routed.length})` });
+    for (const [name, s] of routed) {
+      if (s.routes.length !== 1 || s.routes[0] !== '/')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', name, 'routes'],
+          message: 'the single-machine router sends every path to one service: use ["/"]',
+        });
+      if (s.singleton)
+        ctx.addIssue({ code: 'custom', path: ['services', name, 'singleton'], message: 'a routed service cannot be a singleton' });
+    }
+    config.strategy.steps.forEach((s, i) => {
+      const previous = config.strategy.steps[i - 1];
+      if (previous && s.weight < previous.weight)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy', 'steps', i, 'weight'],
+          message: 'weights must not decrease from one step to the next',
+        });
+    });
+  });
+
+export type SlipwayConfig = z.output<typeof slipwayConfigSchema>;
+export type SlipwayConfigInput = z.input<typeof slipwayConfigSchema>;
+export type ServiceConfig = SlipwayConfig['services'][string];
+export type ProbeConfig = z.output<typeof probe>;
+export type StrategyConfig = SlipwayConfig['strategy'];
+export type AnalysisConfig = SlipwayConfig['analysis'];

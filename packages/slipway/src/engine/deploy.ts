@@ -1,0 +1,491 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import type { LoadedConfig } from '../config/config.js';
+import type { ReleaseMetrics } from '../local/metrics.js';
+import { checkMigrations, describeRefusal } from '../migrations/safety.js';
+import { assembleRelease, releaseId } from '../release/build.js';
+import { runCommand } from '../release/command.js';
+import { createRestorePoint, pendingMigrations } from '../release/database.js';
+import { readSecrets } from '../smoke/command.js';
+import { runSmoke } from '../smoke/runner.js';
+import type { SmokeSuite } from '../smoke/types.js';
+import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings } from './analysis.js';
+import type { Backend, BackendState } from './backend.js';
+import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
+import { pidAlive, type HistoryEntry, type ReleaseStore } from './store.js';
+import { SyntheticTraffic } from './synthetic.js';
+
+/** Distributive Omit, so each event variant keeps its own fields. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'at' | 'release'> : never;
+export type EventInput = Unstamped<ReleaseEvent>;
+
+export interface EngineContext {
+  loaded: LoadedConfig;
+  store: ReleaseStore;
+  backend: Backend;
+  /** Receives every event after it is persisted (progress, JSON lines). */
+  onEvent(event: ReleaseEvent): void;
+  /** Output of the build and migration commands. */
+  onOutput(line: string): void;
+  /** How often the router's counters are sampled during a step. */
+  sampleEveryMs?: number;
+}
+
+export interface DeployOptions {
+  strategy?: StrategyName;
+  overrides: Record<string, string>;
+  /** Build nothing: ship the working tree's files as they are. */
+  skipBuild?: boolean;
+}
+
+export interface DeployOutcome {
+  release: string;
+  result: 'promoted' | 'rolled-back';
+  reason: string;
+}
+
+/** Refused before anything changed: another deploy runs, nothing is serving, … (exit 3). */
+export class DeployBlockedError extends Error {
+  override readonly name = 'DeployBlockedError';
+}
+
+interface Step {
+  weight: number;
+  holdMs: number;
+}
+
+class RollBack extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export function stepsFor(ctx: LoadedConfig, strategy: StrategyName): Step[] {
+  const { config } = ctx;
+  const configured = config.strategy.steps.map((s) => ({ weight: s.weight, holdMs: s.hold }));
+  if (strategy === 'canary') return configured;
+  const hold = configured[0]?.holdMs ?? 30_000;
+  if (strategy === 'blue-green') return [{ weight: 100, holdMs: hold }];
+  // rolling: one routed replica's share at a time, as if replacing them one by one
+  const routed = Object.values(config.services).find((s) => s.routes.length > 0);
+  const n = routed?.replicas ?? 1;
+  return Array.from({ length: n }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / n), holdMs: hold }));
+}
+
+function settingsFrom(loaded: LoadedConfig): AnalysisSettings {
+  const a = loaded.config.analysis;
+  return {
+    minRequests: a.minRequests,
+    maxErrorRate: a.maxErrorRate,
+    maxP95Ms: a.maxP95,
+    maxP99Ms: a.maxP99,
+    tolerance: { errorRate: a.tolerance.errorRate, latencyRatio: a.tolerance.latencyRatio, latencyMs: a.tolerance.latency },
+    alpha: a.alpha,
+    slo: a.slo,
+  };
+}
+
+/** The release engine's state machine for one release, from build to promoted or rolled back. */
+export class ReleaseRun {
+  private readonly started = Date.now();
+  private samples: MetricsSample[] = [];
+  private candidateRunning = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly id: string,
+    private readonly stable: string | null,
+    private readonly strategy: StrategyName,
+  ) {}
+
+  emit(event: EventInput): void {
+    const full = { ...event, at: new Date().toISOString(), release: this.id } as ReleaseEvent;
+    this.ctx.store.appendEvent(full);
+    this.ctx.onEvent(full);
+  }
+
+  async run(appDir: string, overrides: Record<string, string>): Promise<DeployOutcome> {
+    try {
+      await this.migrate(appDir);
+      await this.startCandidate(appDir, overrides);
+      await this.smoke(appDir);
+      const steps = stepsFor(this.ctx.loaded, this.strategy);
+      for (const [index, step] of steps.entries()) await this.runStep(index + 1, steps.length, step);
+      await promote(this.ctx, this.id, this.stable, (e) => this.emit(e), this.started);
+      this.record('promoted', 'all steps passed');
+      return { release: this.id, result: 'promoted', reason: 'all steps passed' };
+    } catch (err) {
+      const reason = err instanceof RollBack ? err.reason : `deploy failed: ${(err as Error).message}`;
+      await rollBack(this.ctx, this.id, this.stable, reason, this.candidateRunning, (e) => this.emit(e), this.started);
+      this.record('rolled-back', reason);
+      return { release: this.id, result: 'rolled-back', reason };
+    }
+  }
+
+  private record(result: 'promoted' | 'rolled-back', reason: string): void {
+    appendHistory(this.ctx.store, this.id, this.strategy, result, reason, this.started, result === 'promoted' ? this.id : this.stable);
+  }
+
+  private async migrate(appDir: string): Promise<void> {
+    const migrations = this.ctx.loaded.config.migrations;
+    if (!migrations) return;
+    const { databaseUrl } = await this.ctx.backend.state();
+    const pending = await pendingMigrations(databaseUrl, path.join(appDir, migrations.dir), migrations.table);
+    const report = await checkMigrations(pending, migrations.contract);
+    const line = (f: { file: string; line: number; statement: string; rule: string }) =>
+      `${path.basename(f.file)}:${f.line}: ${f.statement} (${f.rule})`;
+    this.emit({
+      type: 'migrations-checked',
+      pending: pending.map((p) => p.name),
+      refused: report.refused.map(line),
+      warnings: report.warnings.map(line),
+      allowedContract: report.allowedContract.map(line),
+    });
+    if (report.refused.length > 0) throw new RollBack(`migration refused by the safety lint:\n${describeRefusal(report)}`);
+    if (pending.length === 0) return;
+    const name = `slipway-${this.id}`;
+    this.emit({ type: 'restore-point-created', name, lsn: await createRestorePoint(databaseUrl, name) });
+    const started = Date.now();
+    await runCommand(
+      'migrations.command',
+      migrations.command,
+      { cwd: appDir, env: { [this.ctx.loaded.config.databaseEnv]: databaseUrl }, timeoutMs: this.ctx.loaded.config.timeouts.migrations },
+      this.ctx.onOutput,
+    ).catch((err: Error) => {
+      throw new RollBack(err.message);
+    });
+    this.emit({ type: 'migrations-applied', applied: pending.map((p) => p.name), durationMs: Date.now() - started });
+  }
+
+  private async startCandidate(appDir: string, overrides: Record<string, string>): Promise<void> {
+    const { config } = this.ctx.loaded;
+    const replicas = Object.values(config.services)
+      .filter((s) => !s.singleton)
+      .reduce((n, s) => n + s.replicas, 0);
+    this.emit({ type: 'candidate-starting', replicas });
+    const started = Date.now();
+    this.candidateRunning = true;
+    await this.ctx.backend.startRelease(this.id, appDir, overrides);
+    try {
+      await this.ctx.backend.waitReady(this.id, config.timeouts.ready);
+    } catch (err) {
+      throw new RollBack(`candidate did not become ready: ${(err as Error).message}`);
+    }
+    const upstreams = this.candidateUrls(await this.ctx.backend.state());
+    this.emit({ type: 'candidate-ready', durationMs: Date.now() - started, upstreams });
+  }
+
+  private candidateUrls(state: BackendState): string[] {
+    const routed = Object.entries(this.ctx.loaded.config.services)
+      .filter(([, s]) => s.routes.length > 0)
+      .map(([name]) => name);
+    const release = state.releases.find((r) => r.id === this.id);
+    return (release?.replicas ?? []).filter((r) => routed.includes(r.service) && r.url).map((r) => r.url!);
+  }
+
+  private async smoke(appDir: string): Promise<void> {
+    const { config, resolve } = this.ctx.loaded;
+    const state = await this.ctx.backend.state();
+    const replica = state.releases.find((r) => r.id === this.id)?.replicas.find((r) => r.url && this.candidateUrls(state).includes(r.url));
+    if (!replica?.url) throw new RollBack('no candidate replica to run the smoke suite against');
+    const suitePath = path.join(appDir, config.smoke.suite);
+    const suite = ((await import(pathToFileURL(suitePath).href)) as { suite?: SmokeSuite }).suite;
+    if (!suite) throw new RollBack(`smoke.suite: ${suitePath} has no \`suite\` export`);
+    const tokenFile = config.smoke.tokenFile ? resolve(config.smoke.tokenFile) : undefined;
+    const started = Date.now();
+    const result = await runSmoke(suite, {
+      target: new URL(replica.url),
+      metricsUrl: new URL(replica.metricsUrl ?? `${replica.url}/metrics`),
+      secrets: tokenFile && existsSync(tokenFile) ? readSecrets(tokenFile) : {},
+      expectedVersion: this.id,
+      totalTimeoutMs: config.timeouts.smoke,
+    });
+    const failedCheck = result.checks.find((c) => c.status === 'failed');
+    const failure = failedCheck ? `${failedCheck.name}: ${failedCheck.error ?? 'failed'}` : null;
+    this.emit({
+      type: 'smoke-finished',
+      passed: result.passed,
+      failed: result.failed,
+      skipped: result.skipped,
+      failure,
+      durationMs: Date.now() - started,
+    });
+    if (failure) throw new RollBack(`smoke suite failed at ${failure}`);
+  }
+
+  private weightsAt(candidateWeight: number): Weights {
+    if (!this.stable || candidateWeight >= 100) return { [this.id]: 100, ...(this.stable ? { [this.stable]: 0 } : {}) };
+    return { [this.stable]: 100 - candidateWeight, [this.id]: candidateWeight };
+  }
+
+  private async sample(): Promise<MetricsSample> {
+    const releases = await this.ctx.backend.metrics();
+    const state = await this.ctx.backend.state();
+    const sample: MetricsSample = { at: new Date().toISOString(), releases, weights: state.weights };
+    this.samples.push(sample);
+    this.emit({ type: 'metrics', sample });
+    return sample;
+  }
+
+  private async runStep(step: number, steps: number, { weight, holdMs }: Step): Promise<void> {
+    const { config } = this.ctx.loaded;
+    const weights = this.weightsAt(weight);
+    await this.ctx.backend.setWeights(weights);
+    this.candidateRunning = true;
+    this.emit({ type: 'step-started', step, steps, weights, holdMs });
+    const start = await this.sample();
+    const synthetic = this.syntheticTraffic(await this.ctx.backend.state());
+    const stepStarted = Date.now();
+    const every = this.ctx.sampleEveryMs ?? 1_000;
+    let result: AnalysisResult | undefined;
+
+    // Hold: sample, top up thin traffic, and stop early on a failure that is already clear. A sample still short
+    // at the end of the hold gets more synthetic traffic, up to analysis.sampleTimeout, before it counts as inconclusive.
+    const sampleDeadline = stepStarted + holdMs + config.analysis.sampleTimeout;
+    for (;;) {
+      const left = holdMs - (Date.now() - stepStarted);
+      if (left <= 0 && (result?.verdict !== 'inconclusive' || !synthetic || Date.now() >= sampleDeadline)) break;
+      await this.waitOrDecision(left > 0 ? Math.min(every, left) : every);
+      const now = await this.sample();
+      const elapsed = Math.min(1, (Date.now() - stepStarted) / holdMs);
+      if (synthetic) await this.topUp(step, synthetic, start, now, elapsed);
+      result = this.analyse(start, now, synthetic);
+      if (result.verdict === 'fail') break;
+    }
+    result ??= this.analyse(start, await this.sample(), synthetic);
+    this.emit({ type: 'analysis', step, result });
+    if (result.verdict === 'fail') throw new RollBack(`analysis failed at step ${step} (${weight}%): ${result.reason}`);
+    if (result.verdict === 'inconclusive') await this.pause(step, result.reason, config.timeouts.pause);
+  }
+
+  private syntheticTraffic(state: BackendState): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
+    const { config, resolve } = this.ctx.loaded;
+    const s = config.analysis.synthetic;
+    if (s === false) return null;
+    const headers: Record<string, string> = {};
+    if (s.token && config.smoke.tokenFile) {
+      const token = readSecrets(resolve(config.smoke.tokenFile))[s.token];
+      if (token) headers.authorization = `Bearer ${token}`;
+    }
+    const urls = (id: string) => {
+      const routed = Object.entries(config.services)
+        .filter(([, v]) => v.routes.length > 0)
+        .map(([n]) => n);
+      return (state.releases.find((r) => r.id === id)?.replicas ?? [])
+        .filter((r) => routed.includes(r.service) && r.url)
+        .map((r) => r.url!);
+    };
+    const candidate = new SyntheticTraffic(urls(this.id), s.path, headers, s.concurrency);
+    const baselineUrls = this.stable ? urls(this.stable) : [];
+    const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
+    return { candidate, baseline };
+  }
+
+  /** Keeps each release's sample on pace to reach the minimum by the end of the hold. */
+  private async topUp(
+    step: number,
+    synthetic: { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null },
+    start: MetricsSample,
+    now: MetricsSample,
+    elapsed: number,
+  ): Promise<void> {
+    const min = this.ctx.loaded.config.analysis.minRequests;
+    const due = Math.ceil(min * elapsed);
+    const real = (id: string) => diffMetrics(now.releases[id] ?? emptyMetrics(), start.releases[id]).requests;
+    const sends: Promise<void>[] = [];
+    const missing = due - real(this.id) - synthetic.candidate.sent;
+    if (missing > 0) sends.push(synthetic.candidate.send(missing));
+    if (synthetic.baseline && this.stable) {
+      const missingBase = due - real(this.stable) - synthetic.baseline.sent;
+      if (missingBase > 0) sends.push(synthetic.baseline.send(missingBase));
+    }
+    if (sends.length === 0) return;
+    // Said once per step; the analysis reports how many requests were synthetic in the end.
+    if (synthetic.candidate.sent === 0 && missing > 0) {
+      this.emit({
+        type: 'synthetic-traffic',
+        step,
+        requests: missing,
+        reason: `real traffic gave the candidate ${real(this.id)} of the ${due} requests due by now (minimum ${min} per step); sending synthetic reads`,
+      });
+    }
+    await Promise.all(sends);
+  }
+
+  private analyse(
+    start: MetricsSample,
+    now: MetricsSample,
+    synthetic: { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null,
+  ): AnalysisResult {
+    const { config } = this.ctx.loaded;
+    const windowOf = (id: string) => diffMetrics(now.releases[id] ?? emptyMetrics(), start.releases[id]);
+    let candidate = windowOf(this.id);
+    if (synthetic) candidate = addMetrics(candidate, synthetic.candidate.counters.snapshot());
+    let baseline: ReleaseMetrics | null = this.stable ? windowOf(this.stable) : null;
+    if (baseline && synthetic?.baseline) baseline = addMetrics(baseline, synthetic.baseline.counters.snapshot());
+    const burnFrom =
+      [...this.samples].reverse().find((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;
+    const burnWindow = diffMetrics(now.releases[this.id] ?? emptyMetrics(), burnFrom.releases[this.id]);
+    return analyse({ candidate, baseline, burnWindow, synthetic: synthetic?.candidate.sent ?? 0, settings: settingsFrom(this.ctx.loaded) });
+  }
+
+  private async waitOrDecision(ms: number): Promise<void> {
+    await sleep(Math.max(0, ms));
+    const decision = this.ctx.store.takeDecision(this.id);
+    if (decision === 'abort') {
+      this.emit({ type: 'decision', action: 'abort', by: 'person' });
+      throw new RollBack('aborted by slipway abort');
+    }
+  }
+
+  private async pause(step: number, reason: string, timeoutMs: number): Promise<void> {
+    const timeoutAt = new Date(Date.now() + timeoutMs);
+    this.emit({ type: 'paused', step, reason, timeoutAt: timeoutAt.toISOString() });
+    const every = this.ctx.sampleEveryMs ?? 1_000;
+    while (Date.now() < timeoutAt.getTime()) {
+      await sleep(every);
+      await this.sample();
+      const decision = this.ctx.store.takeDecision(this.id);
+      if (decision === 'promote') {
+        this.emit({ type: 'decision', action: 'promote', by: 'person' });
+        return;
+      }
+      if (decision === 'abort') {
+        this.emit({ type: 'decision', action: 'abort', by: 'person' });
+        throw new RollBack(`aborted by slipway abort while paused (${reason})`);
+      }
+    }
+    this.emit({ type: 'decision', action: 'abort', by: 'timeout' });
+    throw new RollBack(`paused without a decision for ${Math.round(timeoutMs / 1000)} s (${reason})`);
+  }
+}
+
+type Emit = (event: EventInput) => void;
+
+/** All traffic to the candidate, singletons moved to it, the old stable drained and stopped. */
+export async function promote(ctx: EngineContext, id: string, stable: string | null, emit: Emit, startedAt: number): Promise<void> {
+  await ctx.backend.setWeights({ [id]: 100 });
+  emit({ type: 'weights-changed', weights: { [id]: 100 } });
+  await ctx.backend.makeStable(id);
+  const running = (await ctx.backend.state()).releases.map((r) => r.id);
+  for (const other of running) if (other !== id) await ctx.backend.stopRelease(other);
+  emit({ type: 'promoted', previous: stable, durationMs: Date.now() - startedAt });
+}
+
+/** All traffic back on the stable release at once, the candidate drained and stopped. */
+export async function rollBack(
+  ctx: EngineContext,
+  id: string,
+  stable: string | null,
+  reason: string,
+  candidateRunning: boolean,
+  emit: Emit,
+  startedAt: number,
+): Promise<void> {
+  if (stable) {
+    await ctx.backend.setWeights({ [stable]: 100 });
+    emit({ type: 'weights-changed', weights: { [stable]: 100 } });
+  }
+  if (candidateRunning && (await ctx.backend.state()).releases.some((r) => r.id === id)) await ctx.backend.stopRelease(id);
+  emit({ type: 'rolled-back', reason, to: stable, durationMs: Date.now() - startedAt });
+}
+
+export function appendHistory(
+  store: ReleaseStore,
+  id: string,
+  strategy: StrategyName | null,
+  result: HistoryEntry['result'],
+  reason: string,
+  startedAt: number,
+  stableAfter: string | null,
+  kind: HistoryEntry['kind'] = 'deploy',
+): void {
+  store.appendHistory({
+    id,
+    kind,
+    strategy,
+    result,
+    reason,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - startedAt,
+    stableAfter,
+  });
+}
+
+/** Builds the working tree into an immutable release folder and returns its id and app folder. */
+export async function buildRelease(
+  loaded: LoadedConfig,
+  store: ReleaseStore,
+  onOutput: (line: string) => void,
+  skipBuild: boolean,
+): Promise<{ id: string; appDir: string; sha: string | null; dirty: boolean; durationMs: number }> {
+  const { config, source } = loaded;
+  const started = Date.now();
+  if (config.build.command && !skipBuild) await runCommand('build.command', config.build.command, { cwd: source }, onOutput);
+  const base = releaseId(source);
+  const { sha, dirty } = base;
+  let id = base.id;
+  for (let n = 2; existsSync(store.releaseDir(id)); n += 1) id = `${base.id}-${n}`;
+  const { appDir } = assembleRelease({ source, include: config.build.include, releasesDir: store.releasesDir, id, sha, dirty });
+  return { id, appDir, sha, dirty, durationMs: Date.now() - started };
+}
+
+/** A deploy whose process died: the release it left half-done, or null. */
+export function interruptedDeploy(store: ReleaseStore): { release: string; pid: number } | null {
+  const lock = store.readLock();
+  if (!lock || pidAlive(lock.pid)) return null;
+  if (!existsSync(store.releaseDir(lock.release))) {
+    // died while building: nothing was started
+    store.releaseLock();
+    return null;
+  }
+  return { release: lock.release, pid: lock.pid };
+}
+
+/**
+ * Brings a release whose deploy process died to a settled state, deterministically: if the release it was
+ * replacing still runs, traffic goes back to it (roll back); if the promotion had already stopped it, the
+ * promotion is finished. `decision` forces one way when both are possible.
+ */
+export async function settleInterrupted(
+  ctx: EngineContext,
+  interrupted: { release: string; pid: number },
+  decision: 'promote' | 'abort' = 'abort',
+): Promise<DeployOutcome> {
+  const { store, backend } = ctx;
+  const id = interrupted.release;
+  const events = store.events(id);
+  const emit: Emit = (e) => {
+    const full = { ...e, at: new Date().toISOString(), release: id } as ReleaseEvent;
+    store.appendEvent(full);
+    ctx.onEvent(full);
+  };
+  const started = Date.now();
+  const last = events.at(-1);
+  const stable = store.stable();
+  const strategy = events.find((e) => e.type === 'deploy-started')?.strategy ?? null;
+  if (last && (last.type === 'promoted' || last.type === 'rolled-back')) {
+    store.releaseLock();
+    return { release: id, result: last.type, reason: 'already settled' };
+  }
+  emit({ type: 'interrupted', lastEvent: last?.type ?? 'none', pid: interrupted.pid });
+  const running = (await backend.state()).releases.map((r) => r.id);
+  const stableRunning = stable !== null && running.includes(stable);
+  const candidateRunning = running.includes(id);
+  let outcome: DeployOutcome;
+  if (candidateRunning && (decision === 'promote' || !stableRunning)) {
+    await promote(ctx, id, stable, emit, started);
+    outcome = { release: id, result: 'promoted', reason: `promotion finished after the deploy process (pid ${interrupted.pid}) died` };
+    appendHistory(store, id, strategy, 'promoted', outcome.reason, started, id);
+  } else {
+    const reason = `the deploy process (pid ${interrupted.pid}) died after "${last?.type ?? 'start'}"; rolled back`;
+    await rollBack(ctx, id, stable, reason, candidateRunning, emit, started);
+    outcome = { release: id, result: 'rolled-back', reason };
+    appendHistory(store, id, strategy, 'rolled-back', reason, started, stable);
+  }
+  store.releaseLock();
+  return outcome;
+}

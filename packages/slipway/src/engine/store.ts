@@ -1,0 +1,155 @@
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { ReleaseEvent, StrategyName } from './events.js';
+
+export interface HistoryEntry {
+  id: string;
+  /** deploy: a release went through the strategy; rollback: `slipway rollback`; initial: the first release `slipway up` ran. */
+  kind: 'deploy' | 'rollback' | 'initial';
+  strategy: StrategyName | null;
+  result: 'promoted' | 'rolled-back' | 'rollback';
+  reason: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** The release serving all traffic afterwards. */
+  stableAfter: string | null;
+}
+
+export interface DeployLock {
+  pid: number;
+  release: string;
+  startedAt: string;
+}
+
+export type Decision = 'promote' | 'abort';
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Everything a release leaves on disk under the state folder: `releases/<id>/` (app, events.jsonl, report.html,
+ * decision), `history.jsonl`, and `deploy.lock` while a `slipway deploy` runs. Appends are single writes of one
+ * line, so a killed process leaves at worst one unfinished last line, which readers skip.
+ */
+export class ReleaseStore {
+  readonly releasesDir: string;
+  private readonly historyFile: string;
+  private readonly lockFile: string;
+
+  constructor(readonly stateDir: string) {
+    this.releasesDir = path.join(stateDir, 'releases');
+    this.historyFile = path.join(stateDir, 'history.jsonl');
+    this.lockFile = path.join(stateDir, 'deploy.lock');
+    mkdirSync(this.releasesDir, { recursive: true });
+  }
+
+  releaseDir(id: string): string {
+    return path.join(this.releasesDir, id);
+  }
+
+  appDir(id: string): string {
+    return path.join(this.releaseDir(id), 'app');
+  }
+
+  exists(id: string): boolean {
+    return existsSync(path.join(this.releaseDir(id), 'release.json'));
+  }
+
+  appendEvent(event: ReleaseEvent): void {
+    appendFileSync(path.join(this.releaseDir(event.release), 'events.jsonl'), `${JSON.stringify(event)}\n`);
+  }
+
+  events(id: string): ReleaseEvent[] {
+    return readJsonLines<ReleaseEvent>(path.join(this.releaseDir(id), 'events.jsonl'));
+  }
+
+  history(): HistoryEntry[] {
+    return readJsonLines<HistoryEntry>(this.historyFile);
+  }
+
+  appendHistory(entry: HistoryEntry): void {
+    appendFileSync(this.historyFile, `${JSON.stringify(entry)}\n`);
+  }
+
+  /** The release that serves all traffic according to the history (null before the first release). */
+  stable(): string | null {
+    return this.history().at(-1)?.stableAfter ?? null;
+  }
+
+  /** Releases that were stable before the current one, newest first (rollback targets). */
+  previousStables(): string[] {
+    const seen: string[] = [];
+    for (const entry of this.history().reverse()) {
+      if (entry.stableAfter && !seen.includes(entry.stableAfter)) seen.push(entry.stableAfter);
+    }
+    return seen.slice(1).filter((id) => this.exists(id));
+  }
+
+  /** Takes the deploy lock, or returns the lock that is in the way. */
+  acquireLock(release: string): { acquired: true } | { acquired: false; holder: DeployLock } {
+    for (;;) {
+      try {
+        const fd = openSync(this.lockFile, 'wx');
+        writeSync(fd, JSON.stringify({ pid: process.pid, release, startedAt: new Date().toISOString() } satisfies DeployLock));
+        closeSync(fd);
+        return { acquired: true };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = this.readLock();
+        if (holder) return { acquired: false, holder };
+        // A lock file from a process that died before writing it: remove and retry.
+        rmSync(this.lockFile, { force: true });
+      }
+    }
+  }
+
+  readLock(): DeployLock | null {
+    try {
+      return JSON.parse(readFileSync(this.lockFile, 'utf8')) as DeployLock;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The lock now names the release being deployed (it is taken before the release has an id). */
+  retargetLock(release: string): void {
+    writeFileSync(this.lockFile, JSON.stringify({ pid: process.pid, release, startedAt: new Date().toISOString() } satisfies DeployLock));
+  }
+
+  releaseLock(): void {
+    rmSync(this.lockFile, { force: true });
+  }
+
+  writeDecision(id: string, decision: Decision): void {
+    writeFileSync(path.join(this.releaseDir(id), 'decision'), decision);
+  }
+
+  takeDecision(id: string): Decision | null {
+    const file = path.join(this.releaseDir(id), 'decision');
+    if (!existsSync(file)) return null;
+    const value = readFileSync(file, 'utf8').trim();
+    rmSync(file, { force: true });
+    return value === 'promote' || value === 'abort' ? value : null;
+  }
+}
+
+function readJsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  const out: T[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // an unfinished last line from a killed writer
+    }
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
+import { ReleaseCounters } from '../local/metrics.js';
+
+/**
+ * Read-only requests the engine sends straight to a release's replicas when real traffic is too thin to judge
+ * it. Each request is measured like the router measures user traffic, into the release's own counters, which
+ * the analysis adds to what the router saw.
+ */
+export class SyntheticTraffic {
+  readonly counters = new ReleaseCounters();
+  sent = 0;
+  private next = 0;
+
+  constructor(
+    private readonly upstreams: string[],
+    private readonly path: string,
+    private readonly headers: Record<string, string>,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Sends `count` requests, `concurrency` at a time, round-robin over the replicas. */
+  async send(count: number): Promise<void> {
+    let left = count;
+    const worker = async () => {
+      while (left > 0) {
+        left -= 1;
+        await this.one();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, count) }, worker));
+  }
+
+  private async one(): Promise<void> {
+    const upstream = this.upstreams[this.next++ % this.upstreams.length]!;
+    const started = performance.now();
+    let status = 599;
+    try {
+      const res = await request(new URL(this.path, upstream), { headers: this.headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      status = res.statusCode;
+      await res.body.dump();
+    } catch {
+      // a refused or broken connection is an error the candidate caused
+    }
+    this.sent += 1;
+    this.counters.observe(status, (performance.now() - started) / 1000, false);
+  }
+}

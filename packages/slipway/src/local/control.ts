@@ -1,0 +1,152 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import type { Backend, BackendState } from '../engine/backend.js';
+import type { Weights } from '../engine/events.js';
+import type { ReleaseMetrics } from './metrics.js';
+import { StackError, type LocalStack } from './stack.js';
+
+export const CONTROL_SOCKET = 'control.sock';
+export const CONTROL_TOKEN = 'control.token';
+
+const releaseId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a release id is letters, digits, dots, dashes and underscores');
+const startBody = z.strictObject({ id: releaseId, appDir: z.string().min(1), overrides: z.record(z.string(), z.string()).default({}) });
+const waitBody = z.strictObject({ timeoutMs: z.number().int().min(1).max(3_600_000) });
+const weightsBody = z.strictObject({ weights: z.record(releaseId, z.number().min(0).max(100)) });
+
+/**
+ * The control API of `slipway up`: HTTP on a Unix socket in the state folder, each request carrying the
+ * bearer token from `control.token` (mode 0600), so only the user who runs the stack can steer it.
+ */
+export async function startControlServer(stack: LocalStack, stateDir: string): Promise<{ close(): Promise<void> }> {
+  const socket = path.join(stateDir, CONTROL_SOCKET);
+  const tokenFile = path.join(stateDir, CONTROL_TOKEN);
+  const token = randomBytes(32).toString('hex');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  rmSync(socket, { force: true });
+
+  const app: FastifyInstance = Fastify({ logger: false });
+  const expected = Buffer.from(`Bearer ${token}`);
+  app.addHook('onRequest', async (req, reply) => {
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return reply.code(401).send({ error: { code: 'unauthenticated', message: `send the token from ${tokenFile}` } });
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof StackError) return reply.code(err.status).send({ error: { code: 'conflict', message: err.message } });
+    if (err instanceof z.ZodError)
+      return reply
+        .code(400)
+        .send({ error: { code: 'validation', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    return reply.code(status).send({ error: { code: status < 500 ? 'bad_request' : 'internal', message: (err as Error).message } });
+  });
+
+  app.get('/v1/state', async () => stack.state());
+  app.get('/v1/metrics', async () => stack.metrics());
+  app.post('/v1/releases', async (req, reply) => {
+    const body = startBody.parse(req.body);
+    await stack.startRelease(body.id, body.appDir, body.overrides);
+    return reply.code(201).send({ id: body.id });
+  });
+  app.post<{ Params: { id: string } }>('/v1/releases/:id/wait', async (req) => {
+    const { timeoutMs } = waitBody.parse(req.body);
+    try {
+      await stack.waitReady(req.params.id, timeoutMs);
+    } catch (err) {
+      if (err instanceof StackError) throw err;
+      return { ready: false, reason: (err as Error).message };
+    }
+    return { ready: true };
+  });
+  app.put('/v1/weights', async (req) => {
+    const { weights } = weightsBody.parse(req.body);
+    stack.setWeights(weights);
+    return { weights };
+  });
+  app.post<{ Params: { id: string } }>('/v1/releases/:id/stable', async (req) => {
+    await stack.makeStable(req.params.id);
+    return { stable: req.params.id };
+  });
+  app.delete<{ Params: { id: string } }>('/v1/releases/:id', async (req) => {
+    await stack.stopRelease(req.params.id);
+    return { stopped: req.params.id };
+  });
+
+  await app.listen({ path: socket });
+  chmodSync(socket, 0o600);
+  return {
+    close: async () => {
+      await app.close();
+      rmSync(socket, { force: true });
+      rmSync(tokenFile, { force: true });
+    },
+  };
+}
+
+export class ControlUnavailableError extends Error {
+  override readonly name = 'ControlUnavailableError';
+}
+
+/** The engine's Backend over the control socket of a running `slipway up`. */
+export class ControlClient implements Backend {
+  private readonly agent: Agent;
+  private readonly token: string;
+
+  constructor(readonly stateDir: string) {
+    const socketPath = path.join(stateDir, CONTROL_SOCKET);
+    try {
+      this.token = readFileSync(path.join(stateDir, CONTROL_TOKEN), 'utf8').trim();
+    } catch {
+      throw new ControlUnavailableError(`slipway up is not running (no ${CONTROL_TOKEN} in ${stateDir}); start it first`);
+    }
+    this.agent = new Agent({ connect: { socketPath }, headersTimeout: 0, bodyTimeout: 0 });
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> {
+    let res;
+    try {
+      res = await request(`http://slipway${route}`, {
+        method,
+        dispatcher: this.agent,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ControlUnavailableError(`cannot reach slipway up on its control socket in ${this.stateDir}: ${(err as Error).message}`);
+    }
+    const json = (await res.body.json()) as T & { error?: { message: string } };
+    if (res.statusCode >= 400) throw new Error(json.error?.message ?? `control API answered ${res.statusCode}`);
+    return json;
+  }
+
+  state(): Promise<BackendState> {
+    return this.call('GET', '/v1/state');
+  }
+  metrics(): Promise<Record<string, ReleaseMetrics>> {
+    return this.call('GET', '/v1/metrics');
+  }
+  async startRelease(id: string, appDir: string, overrides: Record<string, string>): Promise<void> {
+    await this.call('POST', '/v1/releases', { id, appDir, overrides });
+  }
+  async waitReady(id: string, timeoutMs: number): Promise<void> {
+    const r = await this.call<{ ready: boolean; reason?: string }>('POST', `/v1/releases/${encodeURIComponent(id)}/wait`, { timeoutMs });
+    if (!r.ready) throw new Error(r.reason ?? 'not ready');
+  }
+  async setWeights(weights: Weights): Promise<void> {
+    await this.call('PUT', '/v1/weights', { weights });
+  }
+  async makeStable(id: string): Promise<void> {
+    await this.call('POST', `/v1/releases/${encodeURIComponent(id)}/stable`, {});
+  }
+  async stopRelease(id: string): Promise<void> {
+    await this.call('DELETE', `/v1/releases/${encodeURIComponent(id)}`);
+  }
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * One output stream for the supervisor and every process it runs.
+ *
+ * - JSON mode (not a terminal): one JSON object per line, pino-compatible. A child's JSON line is passed on with
+ *   `release` and `process` added; any other child line becomes `{level: 30 (stdout) | 50 (stderr), time, msg, release,
+ *   process}`; the supervisor's own lines are `{level, time, msg, source: 'slipway', ...fields}` with numeric levels.
+ * - Pretty mode (a terminal): `HH:MM:SS.mmm INFO  api#1 v2   message key=value …`, coloured by level and by process.
+ */
+
+export type ChildStream = 'stdout' | 'stderr';
+export type OwnLevel = 'info' | 'warn' | 'error';
+
+export interface LogSink {
+  /** One line a child wrote (without the newline). */
+  child(line: string, stream: ChildStream, source: { release: string; process: string }): void;
+  /** A line of the supervisor's own. */
+  own(level: OwnLevel, message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface LogSinkOptions {
+  pretty: boolean;
+  out: NodeJS.WritableStream;
+}
+
+/** pino's numeric levels. */
+export const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+/** Fields pretty mode leaves out: the line's frame or noise on one machine. */
+const NOISY_FIELDS = new Set(['pid', 'hostname', 'time', 'level', 'msg', 'service', 'version']);
+/** Fields pretty mode shows in the line's prefix rather than as key=value. */
+const PREFIX_FIELDS = new Set(['release', 'process']);
+
+const ESC = '\u001b[';
+const RESET = `${ESC}0m`;
+const DIM = `${ESC}2m`;
+const LEVEL_COLOURS: Record<string, string> = {
+  TRACE: `${ESC}90m`,
+  DEBUG: `${ESC}36m`,
+  INFO: `${ESC}32m`,
+  WARN: `${ESC}33m`,
+  ERROR: `${ESC}31m`,
+  FATAL: `${ESC}1;41;97m`,
+};
+/** Per-process colours, handed out in order of first appearance. */
+const PROCESS_COLOURS = [36, 35, 34, 33, 32, 96, 95, 94, 93, 92].map((c) => `${ESC}${c}m`);
+const OWN_COLOUR = `${ESC}1m`;
+
+export function createLogSink(options: LogSinkOptions): LogSink {
+  const { out } = options;
+  const write = (line: string): void => {
+    out.write(`${line}\n`);
+  };
+
+  if (!options.pretty) {
+    return {
+      child(line, stream, source) {
+        const parsed = parseObject(line);
+        const record = parsed
+          ? { ...parsed, release: source.release, process: source.process }
+          : {
+              level: stream === 'stderr' ? LEVELS.error : LEVELS.info,
+              time: Date.now(),
+              msg: line,
+              release: source.release,
+              process: source.process,
+            };
+        write(safeStringify(record));
+      },
+      own(level, message, fields) {
+        write(safeStringify({ level: LEVELS[level], time: Date.now(), msg: message, source: 'slipway', ...serializeFields(fields) }));
+      },
+    };
+  }
+
+  const colours = new Map<string, string>();
+  let processWidth = 'slipway'.length;
+  let releaseWidth = 0;
+  const colourOf = (key: string): string => {
+    let colour = colours.get(key);
+    if (colour === undefined) {
+      colour = PROCESS_COLOURS[colours.size % PROCESS_COLOURS.length] as string;
+      colours.set(key, colour);
+    }
+    return colour;
+  };
+
+  const render = (
+    time: Date,
+    level: string,
+    who: string,
+    whoColour: string,
+    release: string,
+    msg: string,
+    rest: Record<string, unknown>,
+  ) => {
+    processWidth = Math.max(processWidth, who.length);
+    releaseWidth = Math.max(releaseWidth, release.length);
+    const levelColour = LEVEL_COLOURS[level] ?? '';
+    const prefix =
+      `${DIM}${formatClock(time)}${RESET} ${levelColour}${level.padEnd(5)}${RESET} ` +
+      `${whoColour}${who.padEnd(processWidth)}${RESET} ${DIM}${release.padEnd(releaseWidth)}${RESET}`;
+    const { pairs, blocks } = formatFields(rest);
+    const text = escapeControls(msg);
+    const head = `${prefix}  ${text}${pairs ? ` ${DIM}${pairs}${RESET}` : ''}`;
+    write(blocks.length > 0 ? `${head}\n${blocks.map((b) => indent(b)).join('\n')}` : head);
+  };
+
+  return {
+    child(line, stream, source) {
+      const colour = colourOf(`${source.release}\u0000${source.process}`);
+      const parsed = parseObject(line);
+      if (!parsed) {
+        render(new Date(), stream === 'stderr' ? 'ERROR' : 'INFO', source.process, colour, source.release, line, {});
+        return;
+      }
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(parsed)) {
+        if (!NOISY_FIELDS.has(key) && !PREFIX_FIELDS.has(key)) rest[key] = value;
+      }
+      const msg = typeof parsed.msg === 'string' ? parsed.msg : parsed.msg === undefined ? '' : safeStringify(parsed.msg);
+      render(parseTime(parsed.time), levelLabel(parsed.level, stream), source.process, colour, source.release, msg, rest);
+    },
+    own(level, message, fields) {
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(serializeFields(fields))) {
+        if (!NOISY_FIELDS.has(key) && key !== 'source') rest[key] = value;
+      }
+      const release = typeof fields?.release === 'string' ? fields.release : '';
+      delete rest.release;
+      render(new Date(), level.toUpperCase(), 'slipway', OWN_COLOUR, release, message, rest);
+    },
+  };
+}
+
+/** The line as a plain JSON object, or null (not JSON, or an array / a scalar). */
+function parseObject(line: string): Record<string, unknown> | null {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{')) return null;
+  try {
+    const parsed = JSON.parse(trimmed) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** pino's numeric level or a label ("info", as `@slipway/runtime` writes them) → `INFO`; unknown → by stream. */
+function levelLabel(level: unknown, stream: ChildStream): string {
+  if (typeof level === 'number') {
+    if (level >= 60) return 'FATAL';
+    if (level >= 50) return 'ERROR';
+    if (level >= 40) return 'WARN';
+    if (level >= 30) return 'INFO';
+    if (level >= 20) return 'DEBUG';
+    return 'TRACE';
+  }
+  if (typeof level === 'string' && level.toLowerCase() in LEVELS) return level.toUpperCase();
+  return stream === 'stderr' ? 'ERROR' : 'INFO';
+}
+
+/** pino's `time`: ms since the epoch, or an ISO string (pino's isoTime); now if absent or unreadable. */
+function parseTime(time: unknown): Date {
+  if (typeof time === 'number' || typeof time === 'string') {
+    const date = new Date(time);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  return new Date();
+}
+
+/** Local wall-clock time `HH:MM:SS.mmm`. */
+export function formatClock(date: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+/** `key=value` pairs for one line; error stacks as separate blocks below it. */
+function formatFields(fields: Record<string, unknown>): { pairs: string; blocks: string[] } {
+  const pairs: string[] = [];
+  const blocks: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (isErrorLike(value)) {
+      pairs.push(`${key}=${formatValue(value.message)}`);
+      if (typeof value.stack === 'string') blocks.push(escapeControls(value.stack, true));
+      continue;
+    }
+    pairs.push(`${key}=${formatValue(value)}`);
+  }
+  return { pairs: pairs.join(' '), blocks };
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return escapeControls(value === '' || /[\s"=]/.test(value) ? JSON.stringify(value) : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return escapeControls(safeStringify(value));
+}
+
+function isErrorLike(value: unknown): value is { message: string; stack?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string' && 'stack' in value;
+}
+
+/** Error values as pino serializes them (`{type, message, stack}`), so that JSON.stringify keeps them. */
+function serializeFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!fields) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value;
+  }
+  return out;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
+  } catch {
+    return JSON.stringify(String(value));
+  }
+}
+
+/** A child must not be able to move the cursor or recolour the terminal: control characters are shown escaped. */
+function escapeControls(text: string, keepNewlines = false): string {
+  // eslint-disable-next-line no-control-regex
+  const pattern = keepNewlines ? /[\u0000-\u0008\u000b-\u001f\u007f]/g : /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+  return text.replace(pattern, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function indent(block: string): string {
+  return block
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

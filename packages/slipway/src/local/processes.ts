@@ -1,0 +1,687 @@
+/**
+ * The process layer of `slipway up`: one {@link ManagedProcess} per replica of a service, supervised like the kubelet
+ * supervises a container — spawned as a plain child process in its own process group, probed over HTTP (startup, then
+ * readiness and liveness), killed when liveness fails, and restarted with exponential back-off whenever it exits while
+ * it is not being stopped.
+ *
+ * Nothing here knows about releases beyond their name: the release engine creates, starts, watches and stops these.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'undici';
+
+export interface ProbeSpec {
+  /** Path (with query, if any) requested with GET on `http://127.0.0.1:<port>`. 2xx and 3xx pass. */
+  path: string;
+  /** Time between the starts of two probes. */
+  periodMs: number;
+  /** A probe without a complete answer within this fails. */
+  timeoutMs: number;
+  /** Readiness: consecutive failures before the process is marked unready. Liveness: before it is killed and restarted. */
+  failureThreshold: number;
+}
+
+export interface ProcessSpec {
+  release: string;
+  service: string;
+  /** Replica number; the process is called `${service}#${index}`, e.g. `api#1`. */
+  index: number;
+  /** argv; a leading `node` means `process.execPath` (the Node running the supervisor). */
+  command: string[];
+  cwd: string;
+  /** The whole environment of the child (the caller merges PATH etc.). */
+  env: Record<string, string>;
+  /** HTTP port on 127.0.0.1 that probes target; null = no probes (then "ready" = spawned and alive for 500 ms). */
+  port: number | null;
+  probes: { startup?: ProbeSpec; readiness?: ProbeSpec; liveness?: ProbeSpec };
+  /** The startup probe must pass within this (from spawn), else the process is killed and restarted after back-off. */
+  startupTimeoutMs: number;
+  /** Exponential back-off (x2) between restarts; back to `initialBackoffMs` after the process has been ready for 60 s. */
+  restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** SIGTERM, then SIGKILL after this. */
+  stopTimeoutMs: number;
+}
+
+export type ProcessState = 'starting' | 'ready' | 'unready' | 'backoff' | 'stopping' | 'stopped';
+
+export interface ProcessStatus {
+  release: string;
+  service: string;
+  index: number;
+  name: string;
+  pid: number | null;
+  port: number | null;
+  state: ProcessState;
+  /** How many times the process has been spawned again after an exit. */
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /** The last failing probe, e.g. `readiness probe: GET /health/ready: 503`; null once that probe passes again. */
+  lastProbeError: string | null;
+  readySince: string | null;
+}
+
+interface ProcessEventBase {
+  /** ISO time. */
+  at: string;
+  /** `${service}#${index}`. */
+  process: string;
+  release: string;
+  service: string;
+  index: number;
+  /** Plain words, ready to print, e.g. "api#1 (v2) failed liveness 3 times (GET /health/live: 503), restarting in 2 s (restart 2)". */
+  message: string;
+}
+
+export type ProcessEvent =
+  | (ProcessEventBase & { type: 'spawned'; pid: number; restarts: number })
+  | (ProcessEventBase & { type: 'ready'; pid: number })
+  /** Readiness failed `failureThreshold` times in a row (also before the process was ever ready). */
+  | (ProcessEventBase & { type: 'unready'; pid: number; error: string })
+  /** `expected`: the exit was asked for by stop(). `pid` is null when the command could not be spawned at all. */
+  | (ProcessEventBase & { type: 'exited'; pid: number | null; code: number | null; signal: string | null; expected: boolean })
+  | (ProcessEventBase & { type: 'liveness-failed'; pid: number; failures: number; error: string })
+  /** Back-off begins; the process is spawned again after `delayMs` (then `restarts` becomes `restart`). */
+  | (ProcessEventBase & { type: 'restarting'; delayMs: number; restart: number; reason: string })
+  | (ProcessEventBase & { type: 'stopped' });
+
+export interface ProcessHooks {
+  /** Every state change, in order. Must not throw. */
+  onEvent(event: ProcessEvent): void;
+  /** Every line the child writes (without the newline). Must not throw. */
+  onOutput(line: string, stream: 'stdout' | 'stderr', spec: ProcessSpec): void;
+}
+
+/** With no port to probe, a process counts as ready once it has stayed alive this long. */
+export const NO_PROBE_READY_AFTER_MS = 500;
+/** The back-off goes back to its initial delay once the process has been ready for this long. */
+export const BACKOFF_RESET_AFTER_MS = 60_000;
+/** Output lines kept per process for error messages. */
+const KEPT_LINES = 20;
+/** Lines quoted in error messages. */
+const QUOTED_LINES = 5;
+/** A line longer than this without a newline is cut and passed on in pieces. */
+const MAX_LINE_CHARS = 64 * 1024;
+/** How long to wait, after the child exited, for the rest of its output before acting on the exit. */
+const OUTPUT_GRACE_MS = 250;
+
+type ProbeKind = 'startup' | 'readiness' | 'liveness';
+type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+
+/** One spawn of the process, from spawn to exit. Callbacks of an older run are ignored. */
+interface Run {
+  /** null when spawn() threw. */
+  child: ChildProcess | null;
+  pid: number | null;
+  /** The exit has been acted upon; nothing about this run may happen any more. */
+  exited: boolean;
+  /** Set when the supervisor kills the process to restart it (failed liveness, startup timeout). */
+  killReason: string | null;
+  /** SIGTERM has been sent. */
+  terminating: boolean;
+  /** SIGKILL had to be sent. */
+  killed: boolean;
+  /** Pending timers of this run → whether the timer must survive until the exit (SIGKILL deadline, output grace). */
+  timers: Map<NodeJS.Timeout, boolean>;
+  /** Aborts probes in flight when the run ends. */
+  abort: AbortController;
+  startupPassed: boolean;
+  failures: Record<ProbeKind, number>;
+  exitCode: number | null;
+  exitSignal: string | null;
+  spawnError: Error | null;
+}
+
+export class ManagedProcess {
+  readonly spec: ProcessSpec;
+  readonly name: string;
+  private readonly hooks: ProcessHooks;
+  private readonly label: string;
+  private state: ProcessState = 'starting';
+  private started = false;
+  private run: Run | null = null;
+  private restarts = 0;
+  /** Failures since the back-off was last reset; decides the next delay. */
+  private consecutiveFailures = 0;
+  private lastExit: ProcessStatus['lastExit'] = null;
+  private lastProbeError: string | null = null;
+  private lastProbeKind: ProbeKind | null = null;
+  private readySince: number | null = null;
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+  private resolveStopped: (() => void) | null = null;
+  private waiters = new Set<Waiter>();
+  private lines: { line: string; stream: 'stdout' | 'stderr' }[] = [];
+  /** Why the last run ended, in words ("exited with code 3", "failed liveness 3 times (…)"). */
+  private lastReason: string | null = null;
+
+  constructor(spec: ProcessSpec, hooks: ProcessHooks) {
+    if (spec.command.length === 0) throw new Error(`${spec.service}#${spec.index}: empty command`);
+    this.spec = spec;
+    this.hooks = hooks;
+    this.name = `${spec.service}#${spec.index}`;
+    this.label = `${this.name} (${spec.release})`;
+  }
+
+  /** Spawns the process. Once only. */
+  start(): void {
+    if (this.started) throw new Error(`${this.label} was already started`);
+    this.started = true;
+    this.spawnRun();
+  }
+
+  status(): ProcessStatus {
+    return {
+      release: this.spec.release,
+      service: this.spec.service,
+      index: this.spec.index,
+      name: this.name,
+      pid: this.run && !hasExited(this.run) ? this.run.pid : null,
+      port: this.spec.port,
+      state: this.state,
+      restarts: this.restarts,
+      lastExit: this.lastExit ? { ...this.lastExit } : null,
+      lastProbeError: this.lastProbeError,
+      readySince: this.readySince === null ? null : new Date(this.readySince).toISOString(),
+    };
+  }
+
+  /** The last output lines (both streams, oldest first, at most 20). */
+  recentOutput(): string[] {
+    return this.lines.map((l) => l.line);
+  }
+
+  /**
+   * Resolves when the process is ready (at once if it is). Rejects with an Error whose message says why not: it exited
+   * before it was ready (with its last output lines), its startup probe did not pass in time, it was stopped, or it was
+   * not ready within `timeoutMs` (naming the failing probe). A process in back-off is waited for through its next start.
+   */
+  waitReady(timeoutMs: number): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    if (this.stopping) return Promise.reject(new Error(`${this.label} was stopped before it was ready`));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new Error(`${this.label} was not ready within ${formatDuration(timeoutMs)}: ${this.whyNotReady()}`));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * No more restarts or probes; SIGTERM to the process group, SIGKILL after `stopTimeoutMs`. Resolves when the process has
+   * exited (at once if it is not running). Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+    this.clearBackoff();
+    this.rejectWaiters(new Error(`${this.label} was stopped before it was ready`));
+    const run = this.run;
+    if (!run || run.exited) {
+      this.finishStopped();
+    } else {
+      this.leaveReady();
+      this.state = 'stopping';
+      this.terminate(run);
+    }
+    return this.stopping;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Spawning and exits
+
+  private spawnRun(): void {
+    this.backoffTimer = null;
+    const [first, ...args] = this.spec.command as [string, ...string[]];
+    const file = first === 'node' ? process.execPath : first;
+    let child: ChildProcess | null = null;
+    let spawnError: Error | null = null;
+    try {
+      child = spawn(file, args, {
+        cwd: this.spec.cwd,
+        env: this.spec.env,
+        // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops the children in order.
+        // The IPC channel lets the children notice ('disconnect') when the supervisor dies.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+    } catch (err) {
+      // Invalid arguments are thrown synchronously; treat them like a spawn failure.
+      spawnError = err instanceof Error ? err : new Error(String(err));
+    }
+    const run: Run = {
+      child,
+      pid: child?.pid ?? null,
+      exited: false,
+      killReason: null,
+      terminating: false,
+      killed: false,
+      timers: new Map(),
+      abort: new AbortController(),
+      startupPassed: false,
+      failures: { startup: 0, readiness: 0, liveness: 0 },
+      exitCode: null,
+      exitSignal: null,
+      spawnError,
+    };
+    this.run = run;
+    this.state = 'starting';
+    if (!child) {
+      this.onRunEnded(run);
+      return;
+    }
+
+    this.readLines(run, 'stdout');
+    this.readLines(run, 'stderr');
+    child.on('error', (err) => {
+      // Spawn failures (ENOENT, EACCES) come here with no pid; IPC errors (EPIPE) are of no interest.
+      if (run.pid === null && !run.exited) {
+        run.spawnError = err;
+        this.onRunEnded(run);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      run.exitCode = code;
+      run.exitSignal = signal;
+      // Gone: no more probes (they would only fail), no readiness; the exit is acted upon when its output is in.
+      this.clearRunTimers(run);
+      run.abort.abort();
+      // 'close' follows once stdout/stderr are drained, unless a grandchild keeps them open.
+      this.runTimer(run, OUTPUT_GRACE_MS, () => this.onRunEnded(run), true);
+    });
+    child.once('close', (code, signal) => {
+      if (run.spawnError) return;
+      run.exitCode = code;
+      run.exitSignal = signal;
+      this.onRunEnded(run);
+    });
+    if (run.pid === null) return; // the 'error' event follows
+
+    this.emit({ type: 'spawned', pid: run.pid, restarts: this.restarts, message: `${this.label} started (pid ${run.pid})` });
+    this.startProbing(run);
+  }
+
+  private onRunEnded(run: Run): void {
+    if (run.exited) return;
+    run.exited = true;
+    this.clearRunTimers(run);
+    run.abort.abort();
+    const now = Date.now();
+    this.leaveReady(now);
+    const code = run.spawnError ? null : run.exitCode;
+    const signal = run.spawnError ? null : run.exitSignal;
+    this.lastExit = { code, signal, at: new Date(now).toISOString() };
+    const how = this.describeExit(run);
+
+    if (this.stopping) {
+      this.lastReason = how;
+      this.state = 'stopped';
+      this.emit({ type: 'exited', pid: run.pid, code, signal, expected: true, message: `${this.label} ${how}` });
+      this.finishStopped();
+      return;
+    }
+
+    const reason = run.killReason ?? how;
+    this.lastReason = reason;
+    const output = this.quoteOutput();
+    this.rejectWaiters(new Error(`${this.label} ${reason} before it was ready${output ? `: ${output}` : ''}`));
+    this.consecutiveFailures += 1;
+    const { initialBackoffMs, maxBackoffMs } = this.spec.restart;
+    const delayMs = Math.min(initialBackoffMs * 2 ** Math.min(this.consecutiveFailures - 1, 30), maxBackoffMs);
+    const restart = this.restarts + 1;
+    this.state = 'backoff';
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = null;
+      if (this.stopping || this.run !== run) return;
+      this.restarts = restart;
+      this.spawnRun();
+    }, delayMs);
+
+    const lastOutput = run.killReason === null && output ? `; last output: ${output}` : '';
+    this.emit({ type: 'exited', pid: run.pid, code, signal, expected: false, message: `${this.label} ${how}${lastOutput}` });
+    this.emit({
+      type: 'restarting',
+      delayMs,
+      restart,
+      reason,
+      message: `${this.label} ${reason}, restarting in ${formatDuration(delayMs)} (restart ${restart})`,
+    });
+  }
+
+  private describeExit(run: Run): string {
+    if (run.spawnError) {
+      const err = run.spawnError as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' && !existsSync(this.spec.cwd))
+        return `could not be started: working directory ${this.spec.cwd} does not exist`;
+      return `could not be started: ${err.message}`;
+    }
+    const exit = run.exitCode !== null ? `exited with code ${run.exitCode}` : `was killed by ${run.exitSignal ?? 'an unknown signal'}`;
+    if (run.killed) return `${exit}: it did not exit within ${formatDuration(this.spec.stopTimeoutMs)} of SIGTERM`;
+    if (run.terminating && run.exitCode !== null) return `${exit} after SIGTERM`;
+    return exit;
+  }
+
+  private finishStopped(): void {
+    this.state = 'stopped';
+    this.readySince = null;
+    this.emit({ type: 'stopped', message: `${this.label} stopped` });
+    this.resolveStopped?.();
+    this.resolveStopped = null;
+  }
+
+  /** SIGTERM to the process group now, SIGKILL after `stopTimeoutMs` if it is still there. */
+  private terminate(run: Run): void {
+    this.clearRunTimers(run);
+    run.abort.abort();
+    if (run.terminating) {
+      // Already being killed (e.g. after failed liveness): keep its SIGKILL deadline, which clearRunTimers kept.
+      return;
+    }
+    run.terminating = true;
+    this.signal(run, 'SIGTERM');
+    this.runTimer(
+      run,
+      this.spec.stopTimeoutMs,
+      () => {
+        if (hasExited(run)) return; // exited, output still draining
+        run.killed = true;
+        this.signal(run, 'SIGKILL');
+      },
+      true,
+    );
+  }
+
+  private signal(run: Run, signal: NodeJS.Signals): void {
+    if (run.pid === null) return;
+    try {
+      // The whole group (it was spawned detached, so its pid is the group id): helpers it started go too.
+      process.kill(-run.pid, signal);
+    } catch {
+      try {
+        run.child?.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** The supervisor kills the process to restart it: not ready any more, no more probes, exit → back-off. */
+  private killForRestart(run: Run, reason: string): void {
+    if (run.exited || run.terminating) return;
+    run.killReason = reason;
+    this.leaveReady();
+    this.state = 'unready';
+    this.rejectWaiters(new Error(`${this.label} ${reason}`));
+    this.terminate(run);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Probes
+
+  private startProbing(run: Run): void {
+    const { port, probes } = this.spec;
+    if (port === null) {
+      this.runTimer(run, NO_PROBE_READY_AFTER_MS, () => {
+        run.startupPassed = true;
+        this.becomeReady(run);
+      });
+      return;
+    }
+    if (probes.startup) {
+      const startup = probes.startup;
+      this.runTimer(run, this.spec.startupTimeoutMs, () => {
+        if (run.startupPassed) return;
+        const last = run.failures.startup > 0 && this.lastProbeKind === 'startup' ? ` (${stripKind(this.lastProbeError)})` : '';
+        this.killForRestart(run, `startup probe did not pass within ${formatDuration(this.spec.startupTimeoutMs)}${last}`);
+      });
+      this.probeLoop(run, 'startup', startup, 0);
+    } else if (probes.readiness) {
+      this.afterStartup(run);
+    } else {
+      // A port but nothing to probe ready-ness with: the same grace period as without a port.
+      this.runTimer(run, NO_PROBE_READY_AFTER_MS, () => this.afterStartup(run));
+    }
+  }
+
+  private afterStartup(run: Run): void {
+    run.startupPassed = true;
+    const { readiness, liveness } = this.spec.probes;
+    if (readiness) this.probeLoop(run, 'readiness', readiness, 0);
+    else this.becomeReady(run);
+    if (liveness) this.probeLoop(run, 'liveness', liveness, liveness.periodMs);
+  }
+
+  private probeLoop(run: Run, kind: ProbeKind, probe: ProbeSpec, firstDelayMs: number): void {
+    const tick = async (): Promise<void> => {
+      if (!this.isLive(run)) return;
+      const startedAt = Date.now();
+      const error = await probeHttp(this.spec.port as number, probe, run.abort.signal);
+      if (!this.isLive(run)) return;
+      this.onProbeResult(run, kind, probe, error);
+      if (!this.isLive(run) || (kind === 'startup' && run.startupPassed)) return;
+      this.runTimer(run, Math.max(0, probe.periodMs - (Date.now() - startedAt)), () => void tick());
+    };
+    this.runTimer(run, firstDelayMs, () => void tick());
+  }
+
+  private onProbeResult(run: Run, kind: ProbeKind, probe: ProbeSpec, error: string | null): void {
+    if (error === null) {
+      run.failures[kind] = 0;
+      if (this.lastProbeKind === kind) {
+        this.lastProbeError = null;
+        this.lastProbeKind = null;
+      }
+      if (kind === 'startup') this.afterStartup(run);
+      else if (kind === 'readiness') this.becomeReady(run);
+      return;
+    }
+    run.failures[kind] += 1;
+    this.lastProbeError = `${kind} probe: ${error}`;
+    this.lastProbeKind = kind;
+    const failures = run.failures[kind];
+    if (kind === 'readiness' && failures === probe.failureThreshold && run.pid !== null) {
+      const wasReady = this.state === 'ready';
+      this.leaveReady();
+      this.state = 'unready';
+      this.emit({
+        type: 'unready',
+        pid: run.pid,
+        error,
+        message: `${this.label} is ${wasReady ? 'no longer' : 'not'} ready: readiness failed ${failures} times (${error})`,
+      });
+    } else if (kind === 'liveness' && failures >= probe.failureThreshold && run.pid !== null) {
+      this.emit({
+        type: 'liveness-failed',
+        pid: run.pid,
+        failures,
+        error,
+        message: `${this.label} failed liveness ${failures} times (${error}), stopping it`,
+      });
+      this.killForRestart(run, `failed liveness ${failures} times (${error})`);
+    }
+  }
+
+  private becomeReady(run: Run): void {
+    if (!this.isLive(run) || this.state === 'ready' || run.pid === null) return;
+    this.state = 'ready';
+    this.readySince = Date.now();
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+    const port = this.spec.port === null ? '' : `, port ${this.spec.port}`;
+    this.emit({ type: 'ready', pid: run.pid, message: `${this.label} is ready (pid ${run.pid}${port})` });
+  }
+
+  /** Leaves the ready state; a long enough ready spell resets the back-off. */
+  private leaveReady(now = Date.now()): void {
+    if (this.readySince !== null && now - this.readySince >= BACKOFF_RESET_AFTER_MS) this.consecutiveFailures = 0;
+    this.readySince = null;
+  }
+
+  private isLive(run: Run): boolean {
+    return this.run === run && !hasExited(run) && !run.terminating && this.stopping === null;
+  }
+
+  private whyNotReady(): string {
+    const run = this.run;
+    if (this.state === 'backoff') return `it is waiting to restart (it ${this.lastReason ?? 'exited'})`;
+    if (!run || hasExited(run)) return 'it is not running';
+    if (this.lastProbeError) return `${this.lastProbeError}`;
+    if (this.spec.port !== null && this.spec.probes.startup && !run.startupPassed) return 'startup probe has not passed yet';
+    if (this.spec.port !== null && this.spec.probes.readiness) return 'readiness probe has not passed yet';
+    return `state ${this.state}`;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private readLines(run: Run, stream: 'stdout' | 'stderr'): void {
+    const source = run.child?.[stream];
+    if (!source) return;
+    source.setEncoding('utf8');
+    let buffer = '';
+    source.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        this.onLine(buffer.slice(0, newline), stream);
+        buffer = buffer.slice(newline + 1);
+      }
+      while (buffer.length > MAX_LINE_CHARS) {
+        this.onLine(buffer.slice(0, MAX_LINE_CHARS), stream);
+        buffer = buffer.slice(MAX_LINE_CHARS);
+      }
+    });
+    source.on('end', () => {
+      if (buffer.length > 0) this.onLine(buffer, stream);
+      buffer = '';
+    });
+    source.on('error', () => undefined);
+  }
+
+  private onLine(raw: string, stream: 'stdout' | 'stderr'): void {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    this.lines.push({ line, stream });
+    if (this.lines.length > KEPT_LINES) this.lines.shift();
+    this.hooks.onOutput(line, stream, this.spec);
+  }
+
+  /** The last few output lines, readable: for pino JSON lines the message (and error message). */
+  private quoteOutput(): string {
+    return this.lines
+      .slice(-QUOTED_LINES)
+      .map((l) => readableLine(l.line))
+      .filter((l) => l.length > 0)
+      .join(' | ');
+  }
+
+  private rejectWaiters(err: Error): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  }
+
+  /** A timer that belongs to `run`: cleared when the run ends; `keep` timers survive clearRunTimers until the exit. */
+  private runTimer(run: Run, ms: number, fn: () => void, keep = false): void {
+    const timer = setTimeout(() => {
+      run.timers.delete(timer);
+      fn();
+    }, ms);
+    run.timers.set(timer, keep);
+  }
+
+  private clearRunTimers(run: Run): void {
+    for (const [timer, keep] of run.timers) {
+      if (keep && !run.exited) continue;
+      clearTimeout(timer);
+      run.timers.delete(timer);
+    }
+  }
+
+  private clearBackoff(): void {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+  }
+
+  private emit(event: DistributiveOmit<ProcessEvent, 'at' | 'process' | 'release' | 'service' | 'index'>): void {
+    this.hooks.onEvent({
+      ...event,
+      at: new Date().toISOString(),
+      process: this.name,
+      release: this.spec.release,
+      service: this.spec.service,
+      index: this.spec.index,
+    } as ProcessEvent);
+  }
+}
+
+/** The process is gone (its exit may not have been acted upon yet). */
+function hasExited(run: Run): boolean {
+  return run.exited || run.exitCode !== null || run.exitSignal !== null;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One GET; null when it passed (2xx/3xx), else what went wrong, e.g. `GET /health/live: 503`. */
+export async function probeHttp(port: number, probe: ProbeSpec, signal: AbortSignal): Promise<string | null> {
+  const what = `GET ${probe.path}`;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), probe.timeoutMs);
+  try {
+    const res = await request(`http://127.0.0.1:${port}${probe.path}`, {
+      method: 'GET',
+      signal: AbortSignal.any([signal, timeout.signal]),
+      // One connection per probe: nothing is kept open towards a process that may be killed at any moment.
+      reset: true,
+      headers: { 'user-agent': 'slipway-probe' },
+    });
+    await res.body.dump();
+    return res.statusCode >= 200 && res.statusCode < 400 ? null : `${what}: ${res.statusCode}`;
+  } catch (err) {
+    if (timeout.signal.aborted) return `${what}: no answer within ${formatDuration(probe.timeoutMs)}`;
+    if (signal.aborted) return `${what}: aborted`;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED') return `${what}: connection refused`;
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${what}: connection reset`;
+    return `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `250 ms`, `2 s`, `1.5 s`, `90 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1).replace(/\.0$/, '')} s`;
+}
+
+function stripKind(probeError: string | null): string {
+  return (probeError ?? '').replace(/^\w+ probe: /, '');
+}
+
+/** A pino JSON line as its message (plus the error's message); anything else as it is. */
+function readableLine(line: string): string {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{')) return trimmed;
+  try {
+    const parsed = JSON.parse(trimmed) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return trimmed;
+    const { msg, err } = parsed as { msg?: unknown; err?: { message?: unknown } };
+    if (typeof msg !== 'string') return trimmed;
+    const errMessage = err && typeof err.message === 'string' && !msg.includes(err.message) ? `: ${err.message}` : '';
+    return `${msg}${errMessage}`;
+  } catch {
+    return trimmed;
+  }
+}

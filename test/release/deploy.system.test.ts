@@ -1,0 +1,179 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load.js';
+import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
+
+// Acceptance of the single-machine release engine: a real `slipway up` (embedded PostgreSQL, two API replicas,
+// the worker, the router, the control socket) and real `slipway deploy` processes, under real HTTP load.
+
+let stack: SlipwayStack;
+let token: string;
+
+interface Status {
+  stable: string;
+  weights: Record<string, number>;
+  releases: { id: string }[];
+  deploy: { release: string; state: string } | null;
+}
+
+async function status(): Promise<Status> {
+  const r = await stack.slipway(['status', '--json']);
+  return JSON.parse(r.stdout) as Status;
+}
+
+function releaseOf(events: { type: string; release?: unknown }[]): string {
+  return String(events.find((e) => e.type === 'deploy-started')?.release);
+}
+
+beforeAll(async () => {
+  stack = await startSlipwayStack();
+  token = stack.smokeToken();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('slipway deploy on one machine', () => {
+  it('ships a good release blue-green under steady load with zero failed requests', async () => {
+    const before = (await status()).stable;
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    const deploy = await stack.slipway(['deploy', '--strategy', 'blue-green', '--json', '--yes']);
+    await new Promise((r) => setTimeout(r, 300));
+    const result = await load.stop();
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; release: string });
+    const id = releaseOf(events);
+    expect(events.at(-1)?.type).toBe('promoted');
+    expect(result.total).toBeGreaterThan(200);
+    expect(result.failed).toEqual([]);
+    expect(result.byRelease(before).length).toBeGreaterThan(0);
+    expect(result.samples.at(-1)?.release).toBe(id);
+    expect((await status()).weights).toEqual({ [id]: 100 });
+  });
+
+  it('ships a good release as a canary under steady load with zero failed requests, then rolls it back in under 2 s', async () => {
+    const before = (await status()).stable;
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    const deploy = await stack.slipway(['deploy', '--json', '--yes']);
+    const id = releaseOf(deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string }));
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+    const steps = deploy.stdout.split('\n').filter((l) => l.includes('"step-started"')).length;
+    expect(steps).toBe(2);
+    expect(load.samples.at(-1)?.release).toBe(id);
+
+    // Acceptance 8: rollback after the promotion, still under load.
+    const rollback = await stack.slipway(['rollback', '--json']);
+    await new Promise((r) => setTimeout(r, 300));
+    const result = await load.stop();
+    expect(rollback.code, rollback.stdout + rollback.stderr).toBe(0);
+    const summary = JSON.parse(rollback.stdout) as { release: string; durationMs: number };
+    expect(summary.release).toBe(before);
+    expect(summary.durationMs).toBeLessThan(2_000);
+    expect(result.failed).toEqual([]);
+    expect(result.byRelease(id).length).toBeGreaterThan(0);
+    expect(result.samples.at(-1)?.release).toBe(before);
+    expect((await status()).weights).toEqual({ [before]: 100 });
+    const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; kind: string; result: string }[];
+    expect(history.at(-1)).toMatchObject({ id: before, kind: 'rollback', result: 'rollback' });
+  });
+
+  it('rolls back a canary whose error rate turns to 30% under traffic, within one analysis window', async () => {
+    const stable = (await status()).stable;
+    const adminToken = 'test-admin-token-0123456789';
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    const deploy = stack.spawnSlipway(['deploy', '--json', '--yes', '--set', 'FAULTS_ENABLED=true', '--set', `ADMIN_TOKEN=${adminToken}`]);
+    // The fault appears once the candidate serves users, after the smoke gate (a fault present from the start is
+    // the smoke suite's to catch; see the next test).
+    const ready = await waitForEvent(deploy, 'candidate-ready');
+    await waitForEvent(deploy, 'step-started');
+    const faultOn = Date.now();
+    for (const upstream of ready.upstreams as string[]) {
+      const res = await request(`${upstream}/admin/faults`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ errorRate: 0.3 }),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+    const { code } = await deploy.exited;
+    const settled = Date.now();
+    await new Promise((r) => setTimeout(r, 300));
+    const result = await load.stop();
+    const events = jsonEvents(deploy);
+    const id = releaseOf(events);
+    expect(code, deploy.output).toBe(1);
+    const rolledBack = events.at(-1) as { type: string; reason: string };
+    expect(rolledBack.type).toBe('rolled-back');
+    expect(rolledBack.reason).toMatch(/error rate/);
+    // The first step only: 20% of traffic went to the candidate, so at most that share could fail.
+    expect(events.filter((e) => e.type === 'step-started')).toHaveLength(1);
+    const during = result.samples.filter((s) => s.at >= faultOn && s.at <= settled);
+    expect(result.failed.length).toBeGreaterThan(0);
+    expect(result.failed.every((s) => s.release === id)).toBe(true);
+    expect(result.failed.length).toBeLessThanOrEqual(0.2 * during.length);
+    expect(result.samples.filter((s) => s.at > settled).every((s) => s.release === stable && s.status === 200)).toBe(true);
+    expect((await status()).weights).toEqual({ [stable]: 100 });
+    const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
+    expect(history.at(-1)).toMatchObject({ id, result: 'rolled-back' });
+    expect(history.at(-1)?.reason).toMatch(/error rate/);
+  });
+
+  it.each([
+    ['crashes on start', ['FAULT_CRASH_ON_START=true'], /did not become ready: .*exit/i],
+    ['never becomes ready', ['FAULT_NEVER_READY=true'], /did not become ready/],
+    ['fails the smoke suite', ['FAULT_ERROR_RATE=1'], /smoke suite failed/],
+  ])('rolls back a candidate that %s before it sees any user traffic', async (_name, faults, reason) => {
+    const stable = (await status()).stable;
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    const deploy = await stack.slipway([
+      'deploy',
+      '--json',
+      '--yes',
+      '--set',
+      'FAULTS_ENABLED=true',
+      ...faults.flatMap((f) => ['--set', f]),
+    ]);
+    const result = await load.stop();
+    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    const id = releaseOf(events);
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
+    expect(events.at(-1)?.type).toBe('rolled-back');
+    expect(events.at(-1)?.reason).toMatch(reason);
+    expect(events.some((e) => e.type === 'step-started')).toBe(false);
+    expect(result.byRelease(id)).toEqual([]);
+    expect(result.failed).toEqual([]);
+    expect((await status()).weights).toEqual({ [stable]: 100 });
+    expect((await status()).releases.map((r) => r.id)).toEqual([stable]);
+  });
+
+  it('rolls back a candidate that answers 300 ms slower than the stable release', async () => {
+    const stable = (await status()).stable;
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    const deploy = await stack.slipway(['deploy', '--json', '--yes', '--set', 'FAULTS_ENABLED=true', '--set', 'FAULT_LATENCY_MS=300']);
+    const result = await load.stop();
+    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
+    expect(events.at(-1)?.reason).toMatch(/latency/);
+    expect(result.failed).toEqual([]);
+    expect((await status()).weights).toEqual({ [stable]: 100 });
+  });
+
+  it('reaches the minimum sample with synthetic traffic when there is no user traffic, and completes', async () => {
+    const deploy = await stack.slipway(['deploy', '--json', '--yes']);
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+    const events = deploy.stdout
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; result?: { verdict: string; candidate: { requests: number; synthetic: number } } });
+    expect(events.filter((e) => e.type === 'synthetic-traffic').length).toBeGreaterThan(0);
+    const analyses = events.filter((e) => e.type === 'analysis');
+    expect(analyses).toHaveLength(2);
+    for (const a of analyses) {
+      expect(a.result?.verdict).toBe('pass');
+      expect(a.result?.candidate.requests).toBeGreaterThanOrEqual(50);
+      expect(a.result?.candidate.synthetic).toBeGreaterThan(0);
+    }
+    expect(events.at(-1)?.type).toBe('promoted');
+  });
+});
