@@ -45,7 +45,6 @@ export default defineConfig({
   },
   smoke: {
     suite: 'apps/streams/dist/smoke/index.js',
-    tokenFile: '.slipway/smoke-tokens.json',
     metricsPort: 9464,
     bootstrap: [...streams, 'synthetic:bootstrap', '--token-file', '{tokenFile}'],
   },

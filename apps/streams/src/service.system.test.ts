@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres } from '@slipway/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/helpers/database.js';
-import { freePort, ROOT, ServiceProcess, startStreams, waitForHttp } from '../../../test/helpers/process.js';
+import { freePort, ROOT, runSlipway, ServiceProcess, startStreams, waitForHttp } from '../../../test/helpers/process.js';
 
 // The built service as real processes: `npm start`'s stack, probes, shutdown, logs, metrics, config.
 
@@ -23,8 +23,12 @@ function tempDir(): string {
   return dir;
 }
 
+/** Keeps cookies like a browser (the session's, and the router's sticky-release one). */
 class Browserless {
-  cookie = '';
+  private readonly jar = new Map<string, string>();
+  get cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
   constructor(readonly base: string) {}
   async call(method: string, url: string, body?: unknown, extra: Record<string, string> = {}) {
     const res = await fetch(`${this.base}${url}`, {
@@ -36,28 +40,23 @@ class Browserless {
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    const setCookie = res.headers.get('set-cookie');
-    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    for (const set of res.headers.getSetCookie()) {
+      const [pair] = set.split(';');
+      const at = pair!.indexOf('=');
+      this.jar.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null, text };
   }
 }
 
 describe('npm start', () => {
-  it('runs the whole service on embedded PostgreSQL and stops it all on Ctrl-C', async () => {
+  it('runs the whole service under slipway up on embedded PostgreSQL and stops it all on Ctrl-C', async () => {
     const port = await freePort();
-    const metricsPort = await freePort();
-    const dataDir = tempDir();
-    const child = spawn('npm', ['start', '--silent'], {
+    const stateDir = tempDir();
+    const child = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--state-dir', stateDir], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        WORKER_METRICS_PORT: String(await freePort()),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
-      },
+      env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, like a terminal session
     });
@@ -69,7 +68,7 @@ describe('npm start', () => {
         /* already gone */
       }
     });
-    await stack.waitForOutput(/streams is ready at/, 90_000);
+    await stack.waitForOutput(/"msg":"ready at/, 90_000);
     const base = `http://127.0.0.1:${port}`;
 
     const page = await fetch(`${base}/`);
@@ -114,17 +113,22 @@ describe('npm start', () => {
       })
       .toEqual(['stream_cancel_payout', 'stream_withdrawal']);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/streams\/:id"/);
+    // Every replica's metrics, found through the control socket.
+    const status = await runSlipway(['--state-dir', stateDir, 'status', '--json']);
+    const replicas = (JSON.parse(status.stdout) as { releases: { replicas: { service: string; metricsUrl: string }[] }[] }).releases[0]!
+      .replicas;
+    expect(replicas.map((r) => r.service).sort()).toEqual(['api', 'api', 'worker']);
+    const metrics = await Promise.all(replicas.filter((r) => r.service === 'api').map(async (r) => (await fetch(r.metricsUrl)).text()));
+    expect(metrics.join('\n')).toMatch(/http_requests_total\{[^}]*route="\/api\/streams\/:id"/);
 
     // Ctrl-C reaches the whole process group, as in a terminal.
     process.kill(-child.pid!, 'SIGINT');
     const exit = await stack.exited;
     // npm re-raises a Ctrl-C on itself once its script has exited, as shells expect.
     expect(exit.code === 0 || exit.signal === 'SIGINT', JSON.stringify(exit)).toBe(true);
-    expect(stack.output).toMatch(/streams stopped/);
-    expect(stack.output).not.toMatch(/"level":"(error|fatal)"|exited unexpectedly|forcing exit/);
-    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    expect(stack.output).toMatch(/"msg":"stopped"/);
+    expect(stack.output).not.toMatch(/"level":("error"|"fatal"|50|60)|exited unexpectedly|forcing exit/);
+    expect(existsSync(path.join(stateDir, 'postgres', 'postmaster.pid'))).toBe(false);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
 });

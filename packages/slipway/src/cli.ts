@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
@@ -25,10 +26,19 @@ async function loadSuite(modulePath: string): Promise<SmokeSuite> {
   return mod.suite;
 }
 
+const configOf = () => {
+  const global = program.opts<{ config?: string; stateDir?: string }>();
+  return loadSlipwayConfig(process.cwd(), global.config, global.stateDir);
+};
+
 const program = new Command()
   .name('slipway')
   .description('Release, test and operate TypeScript web services')
   .option('-c, --config <file>', 'path to slipway.config.ts (default: found from the current folder upwards)')
+  .option(
+    '--state-dir <dir>',
+    'where releases, history, the control socket and the embedded database live (default: stateDir in the config)',
+  )
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -43,14 +53,15 @@ program
   .option('--json', 'print the result as JSON instead of lines', false)
   .option('--timeout <duration>', 'budget for the whole run', '60s')
   .action(async (opts: Omit<SmokeCommandOptions, 'metricsPort'>) => {
-    const { config, resolve } = await loadSlipwayConfig(process.cwd(), program.opts<{ config?: string }>().config);
+    const loaded = await configOf();
+    const { config, resolve } = loaded;
     const suite = await loadSuite(resolve(config.smoke.suite));
-    const tokenFile = opts.tokenFile ?? (config.smoke.tokenFile ? resolve(config.smoke.tokenFile) : undefined);
+    const { smokeTokenFile } = loaded;
+    const tokenFile = opts.tokenFile ?? (existsSync(smokeTokenFile) ? smokeTokenFile : undefined);
     process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });
   });
 
 const json = (cmd: Command) => cmd.option('--json', 'machine-readable output (JSON, or JSON lines for events)', false);
-const configOf = () => loadSlipwayConfig(process.cwd(), program.opts<{ config?: string }>().config);
 
 json(
   program

@@ -196,15 +196,16 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
         await client.startRelease(target, store.appDir(target), {});
         await client.waitReady(target, loaded.config.timeouts.ready);
       }
-      // The switch is the whole story of a rollback: one summary line, not the promotion's events.
-      await promote(ctx, target, current, () => undefined, started);
+      await client.setWeights({ [target]: 100 });
       const switchedMs = Date.now() - started;
+      // Traffic is back; now the worker moves and the release we left drains and stops.
+      await promote(ctx, target, current, () => undefined, started);
       appendHistory(store, target, null, 'rollback', `slipway rollback from ${current ?? '(none)'}`, started, target, 'rollback');
-      const summary = { release: target, from: current, durationMs: switchedMs, warm: running };
+      const summary = { release: target, from: current, durationMs: switchedMs, totalMs: Date.now() - started, wasRunning: running };
       out.write(
         opts.json
           ? `${JSON.stringify(summary)}\n`
-          : `traffic back on ${target} (from ${current ?? '(none)'}) in ${(switchedMs / 1000).toFixed(2)} s\n`,
+          : `traffic back on ${target} (from ${current ?? '(none)'}) after ${(switchedMs / 1000).toFixed(2)} s; the other release stopped after ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
       );
       return EXIT.ok;
     } finally {

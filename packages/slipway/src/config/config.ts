@@ -27,10 +27,12 @@ export interface LoadedConfig {
   source: string;
   /** Where releases, events, history and the control socket live. */
   stateDir: string;
+  /** The smoke suite's token file: smoke.tokenFile, or smoke-tokens.json in the state folder. */
+  smokeTokenFile: string;
 }
 
 /** Finds slipway.config.ts from `cwd` upwards and validates it; every mistake names its path in the file. */
-export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string): Promise<LoadedConfig> {
+export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string, stateDirOverride?: string): Promise<LoadedConfig> {
   const file = explicit ? path.resolve(cwd, explicit) : findUp(cwd);
   if (!file) throw new SlipwayConfigError(`no ${CONFIG_FILE} in ${cwd} or any folder above it`);
   if (!existsSync(file)) throw new SlipwayConfigError(`${file}: no such file`);
@@ -48,7 +50,9 @@ export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string):
   }
   const dir = path.dirname(file);
   const resolve = (p: string) => path.resolve(dir, p);
-  return { config: parsed.data, file, resolve, source: resolve(parsed.data.source ?? '.'), stateDir: resolve(parsed.data.stateDir) };
+  const stateDir = stateDirOverride ? path.resolve(cwd, stateDirOverride) : resolve(parsed.data.stateDir);
+  const smokeTokenFile = parsed.data.smoke.tokenFile ? resolve(parsed.data.smoke.tokenFile) : path.join(stateDir, 'smoke-tokens.json');
+  return { config: parsed.data, file, resolve, source: resolve(parsed.data.source ?? '.'), stateDir, smokeTokenFile };
 }
 
 function findUp(from: string): string | undefined {

@@ -193,12 +193,12 @@ export class ReleaseRun {
     const suitePath = path.join(appDir, config.smoke.suite);
     const suite = ((await import(pathToFileURL(suitePath).href)) as { suite?: SmokeSuite }).suite;
     if (!suite) throw new RollBack(`smoke.suite: ${suitePath} has no \`suite\` export`);
-    const tokenFile = config.smoke.tokenFile ? resolve(config.smoke.tokenFile) : undefined;
+    const tokenFile = this.ctx.loaded.smokeTokenFile;
     const started = Date.now();
     const result = await runSmoke(suite, {
       target: new URL(replica.url),
       metricsUrl: new URL(replica.metricsUrl ?? `${replica.url}/metrics`),
-      secrets: tokenFile && existsSync(tokenFile) ? readSecrets(tokenFile) : {},
+      secrets: existsSync(tokenFile) ? readSecrets(tokenFile) : {},
       expectedVersion: this.id,
       totalTimeoutMs: config.timeouts.smoke,
     });
@@ -265,8 +265,8 @@ export class ReleaseRun {
     const s = config.analysis.synthetic;
     if (s === false) return null;
     const headers: Record<string, string> = {};
-    if (s.token && config.smoke.tokenFile) {
-      const token = readSecrets(resolve(config.smoke.tokenFile))[s.token];
+    if (s.token && existsSync(this.ctx.loaded.smokeTokenFile)) {
+      const token = readSecrets(this.ctx.loaded.smokeTokenFile)[s.token];
       if (token) headers.authorization = `Bearer ${token}`;
     }
     const urls = (id: string) => {

@@ -117,8 +117,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       );
     }
     if (config.smoke.bootstrap) {
-      const tokenFile = loaded.resolve(config.smoke.tokenFile ?? path.join(stateDir, 'smoke-tokens.json'));
-      const command = config.smoke.bootstrap.map((arg) => arg.replaceAll('{tokenFile}', tokenFile));
+      const command = config.smoke.bootstrap.map((arg) => arg.replaceAll('{tokenFile}', loaded.smokeTokenFile));
       await runCommand('smoke.bootstrap', command, { cwd: appDir, env: dbEnv }, (l) =>
         logs.child(l, 'stdout', { release: stable, process: 'bootstrap' }),
       );
@@ -138,7 +137,11 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     const { port } = await router.start();
     const publicUrl = `http://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
     stack = new LocalStack(config, router, databaseUrl, publicUrl, {
-      onProcessEvent: (e) => logs.own(e.type === 'ready' || e.type === 'spawned' || e.type === 'stopped' ? 'info' : 'warn', e.message),
+      onProcessEvent: (e) =>
+        logs.own(
+          e.type === 'ready' || e.type === 'spawned' || e.type === 'stopped' || (e.type === 'exited' && e.expected) ? 'info' : 'warn',
+          e.message,
+        ),
       onOutput: (line, stream, source) => logs.child(line, stream, source),
     });
     control = await startControlServer(stack, stateDir);

@@ -57,13 +57,20 @@ function squawkBinary(): string {
   return fromCli.resolve(`${platformPackage}/bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`);
 }
 
+/** The whole SQL statement around squawk's finding (squawk points at the offending clause only). */
 function statementAt(text: string, v: SquawkViolation): string {
   const lines = text.split('\n');
-  const slice = lines.slice(v.line, v.line_end + 1);
-  if (slice.length === 0) return '';
-  slice[slice.length - 1] = slice[slice.length - 1]!.slice(0, v.column_end);
-  slice[0] = slice[0]!.slice(v.column);
-  return slice.join('\n').trim();
+  const offset = lines.slice(0, v.line).reduce((n, l) => n + l.length + 1, 0) + v.column;
+  const start = text.lastIndexOf(';', offset - 1) + 1;
+  const end = text.indexOf(';', offset);
+  const statement = text.slice(start, end < 0 ? text.length : end);
+  // drop comment lines before the statement
+  return statement
+    .split('\n')
+    .filter((l) => !/^\s*--/.test(l))
+    .join('\n')
+    .trim()
+    .replace(/\s+/g, ' ');
 }
 
 // node-pg-migrate's `-- Down Migration`, dbmate's `-- migrate:down`: a rollback section is not run on deploy.

@@ -1,0 +1,137 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load.js';
+import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
+
+// A stack whose analysis can never reach its sample (synthetic traffic off, a huge minimum): every canary
+// step is inconclusive and pauses for a person. That makes pauses, decisions and interrupted deploys testable.
+
+let stack: SlipwayStack;
+let token: string;
+
+interface Status {
+  stable: string;
+  weights: Record<string, number>;
+  releases: { id: string }[];
+  deploy: { release: string; state: string; step: { step: number } | null } | null;
+}
+
+async function status(): Promise<Status> {
+  return JSON.parse((await stack.slipway(['status', '--json'])).stdout) as Status;
+}
+
+beforeAll(async () => {
+  stack = await startSlipwayStack({
+    strategy: { type: 'canary', steps: [{ weight: 30, hold: '1s' }] },
+    analysis: { minRequests: 1_000_000, synthetic: false },
+  });
+  token = stack.smokeToken();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('inconclusive analysis', () => {
+  it('pauses the release; slipway promote continues it', async () => {
+    const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    const paused = await waitForEvent(deploy, 'paused');
+    expect(String(paused.reason)).toMatch(/1000000 needed/);
+    expect((await status()).deploy).toMatchObject({ release: paused.release, state: 'paused' });
+
+    const promote = await stack.slipway(['promote']);
+    expect(promote.code, promote.stdout + promote.stderr).toBe(0);
+    const { code } = await deploy.exited;
+    expect(code, deploy.output).toBe(0);
+    expect(jsonEvents(deploy).at(-1)?.type).toBe('promoted');
+    expect((await status()).weights).toEqual({ [String(paused.release)]: 100 });
+  });
+
+  it('pauses the release; slipway abort rolls it back', async () => {
+    const stable = (await status()).stable;
+    const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    await waitForEvent(deploy, 'paused');
+    const abort = await stack.slipway(['abort']);
+    expect(abort.code, abort.stdout + abort.stderr).toBe(0);
+    const { code } = await deploy.exited;
+    expect(code, deploy.output).toBe(1);
+    expect(jsonEvents(deploy).at(-1)).toMatchObject({ type: 'rolled-back' });
+    expect(String(jsonEvents(deploy).at(-1)?.reason)).toMatch(/aborted/);
+    expect((await status()).weights).toEqual({ [stable]: 100 });
+  });
+});
+
+describe('a deploy process killed mid-canary', () => {
+  it('shows as interrupted; abort, or the next deploy, settles it with one release serving and no failed requests', async () => {
+    const stable = (await status()).stable;
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+
+    const first = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    const started = await waitForEvent(first, 'step-started');
+    await new Promise((r) => setTimeout(r, 500));
+    first.kill('SIGKILL');
+    await first.exited;
+    const interrupted = await status();
+    expect(interrupted.deploy).toMatchObject({ release: started.release, state: 'interrupted' });
+    expect(interrupted.weights).toEqual({ [stable]: 70, [String(started.release)]: 30 });
+    const abort = await stack.slipway(['abort']);
+    expect(abort.code, abort.stdout + abort.stderr).toBe(0);
+    const afterAbort = await status();
+    expect(afterAbort.weights).toEqual({ [stable]: 100 });
+    expect(afterAbort.releases.map((r) => r.id)).toEqual([stable]);
+    expect(afterAbort.deploy).toBeNull();
+
+    // The same again, settled by the next `slipway deploy` instead.
+    const second = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    const secondStep = await waitForEvent(second, 'step-started');
+    second.kill('SIGKILL');
+    await second.exited;
+    const third = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    const thirdPaused = await waitForEvent(third, 'paused');
+    expect(jsonEvents(third).find((e) => e.type === 'rolled-back')).toMatchObject({ release: secondStep.release });
+    expect(thirdPaused.release).not.toBe(secondStep.release);
+    await stack.slipway(['abort']);
+    await third.exited;
+
+    const result = await load.stop();
+    expect(result.total).toBeGreaterThan(100);
+    expect(result.failed).toEqual([]);
+    expect(result.byRelease(String(started.release)).length).toBeGreaterThan(0);
+    const settled = await status();
+    expect(settled.weights).toEqual({ [stable]: 100 });
+    expect(settled.releases.map((r) => r.id)).toEqual([stable]);
+    const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
+    expect(history.find((h) => h.id === started.release)).toMatchObject({ result: 'rolled-back' });
+  });
+});
+
+describe('migration safety', () => {
+  it('refuses a DROP COLUMN migration, naming the statement, unless it is marked as the contract phase', async () => {
+    const migrations = path.join(stack.source, 'apps/streams/migrations');
+    writeFileSync(path.join(migrations, '1800000000000_scratch.sql'), 'CREATE TABLE release_scratch (id int, note text);\n');
+    writeFileSync(
+      path.join(migrations, '1800000000001_drop_note.sql'),
+      '-- contract phase\nALTER TABLE release_scratch DROP COLUMN note;\n',
+    );
+
+    const refused = await stack.slipway(['deploy', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/1800000000001_drop_note\.sql:2: ALTER TABLE release_scratch DROP COLUMN note/);
+    expect(refused.stdout).toMatch(/contract/);
+    expect(refused.stdout).not.toMatch(/starting candidate/);
+
+    const contract = stack.writeConfig('contract.config.ts', {
+      strategy: { type: 'blue-green', steps: [{ weight: 100, hold: '1s' }] },
+      analysis: { minRequests: 20 },
+      contract: ['1800000000001_drop_note'],
+    });
+    const allowed = await stack.slipway(['deploy', '--json', '--yes'], contract);
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    const events = allowed.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; applied?: string[]; allowedContract?: string[] });
+    expect(events.find((e) => e.type === 'migrations-checked')?.allowedContract?.[0]).toMatch(/DROP COLUMN note/);
+    expect(events.find((e) => e.type === 'migrations-applied')?.applied).toEqual(['1800000000000_scratch', '1800000000001_drop_note']);
+    expect(events.some((e) => e.type === 'restore-point-created')).toBe(true);
+    expect(events.at(-1)?.type).toBe('promoted');
+  });
+});
