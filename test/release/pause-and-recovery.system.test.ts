@@ -135,3 +135,11 @@ describe('migration safety', () => {
     expect(events.at(-1)?.type).toBe('promoted');
   });
 });
+
+describe('slipway up', () => {
+  it('says so instead of starting a second instance on the same state folder', async () => {
+    const second = await stack.slipway(['up', '--no-build']);
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(/already running for .* \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/);
+  });
+});

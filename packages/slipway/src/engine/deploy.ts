@@ -186,7 +186,7 @@ export class ReleaseRun {
   }
 
   private async smoke(appDir: string): Promise<void> {
-    const { config, resolve } = this.ctx.loaded;
+    const { config } = this.ctx.loaded;
     const state = await this.ctx.backend.state();
     const replica = state.releases.find((r) => r.id === this.id)?.replicas.find((r) => r.url && this.candidateUrls(state).includes(r.url));
     if (!replica?.url) throw new RollBack('no candidate replica to run the smoke suite against');
@@ -261,7 +261,7 @@ export class ReleaseRun {
   }
 
   private syntheticTraffic(state: BackendState): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
-    const { config, resolve } = this.ctx.loaded;
+    const { config } = this.ctx.loaded;
     const s = config.analysis.synthetic;
     if (s === false) return null;
     const headers: Record<string, string> = {};
