@@ -123,7 +123,7 @@ describe('migration safety', () => {
 
     const contract = stack.writeConfig('contract.config.ts', {
       strategy: { type: 'blue-green', steps: [{ weight: 100, hold: '1s' }] },
-      analysis: { minRequests: 20 },
+      analysis: { minRequests: 50 },
       contract: ['1800000000001_drop_note'],
     });
     const allowed = await stack.slipway(['deploy', '--json', '--yes'], contract);

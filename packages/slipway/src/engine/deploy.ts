@@ -235,8 +235,10 @@ export class ReleaseRun {
     await this.ctx.backend.setWeights(weights);
     this.candidateRunning = true;
     this.emit({ type: 'step-started', step, steps, weights, holdMs });
-    const start = await this.sample();
     const synthetic = this.syntheticTraffic(await this.ctx.backend.state());
+    // A just-started process answers its first requests slowly (JIT, cold pools): warm it before measuring.
+    if (step === 1 && synthetic && config.analysis.warmupRequests > 0) await synthetic.candidate.warmup(config.analysis.warmupRequests);
+    const start = await this.sample();
     const stepStarted = Date.now();
     const every = this.ctx.sampleEveryMs ?? 1_000;
     let result: AnalysisResult | undefined;

@@ -8,7 +8,7 @@ import { ReleaseCounters } from '../local/metrics.js';
  * the analysis adds to what the router saw.
  */
 export class SyntheticTraffic {
-  readonly counters = new ReleaseCounters();
+  counters = new ReleaseCounters();
   sent = 0;
   private next = 0;
 
@@ -18,6 +18,13 @@ export class SyntheticTraffic {
     private readonly headers: Record<string, string>,
     private readonly concurrency: number,
   ) {}
+
+  /** Requests that are sent but not counted; call it before any counted request. */
+  async warmup(count: number): Promise<void> {
+    await this.send(count);
+    this.sent = 0;
+    this.counters = new ReleaseCounters();
+  }
 
   /** Sends `count` requests, `concurrency` at a time, round-robin over the replicas. */
   async send(count: number): Promise<void> {

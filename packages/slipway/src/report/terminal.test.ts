@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult, MetricsSample, ReleaseEvent } from '../engine/events.js';
 import { ReleaseCounters } from '../local/metrics.js';
-import { colour, formatEvent, formatProgress, intervalFigures, quantileMs } from './terminal.js';
+import { colour, formatEvent, formatProgress, intervalFigures } from './terminal.js';
 
 const at = '2024-05-01T14:00:00.000Z';
 
@@ -111,26 +111,7 @@ describe('formatProgress', () => {
   });
 });
 
-describe('intervalFigures and quantileMs', () => {
-  it('interpolates inside the bucket like histogram_quantile, also after a JSON round trip', () => {
-    const counters = new ReleaseCounters();
-    serve(counters, 90, 0.03); // (25, 50 ms]
-    serve(counters, 10, 0.3); // (250, 500 ms]: rank 95 is the 5th of these 10
-    const metrics = counters.snapshot();
-    expect(quantileMs(0.95, metrics.latency.buckets)).toBeCloseTo(375, 6);
-    expect(quantileMs(0.5, metrics.latency.buckets)).toBeCloseTo(25 + 25 * (50 / 90), 6);
-    const parsed = JSON.parse(JSON.stringify(metrics.latency.buckets)) as { le: number | null; count: number }[];
-    expect(parsed.at(-1)!.le).toBeNull();
-    expect(quantileMs(0.95, parsed)).toBeCloseTo(375, 6);
-  });
-
-  it('answers the highest finite bound for the +Inf bucket and null when empty', () => {
-    const counters = new ReleaseCounters();
-    expect(quantileMs(0.95, counters.snapshot().latency.buckets)).toBeNull();
-    serve(counters, 5, 30);
-    expect(quantileMs(0.95, counters.snapshot().latency.buckets)).toBe(10_000);
-  });
-
+describe('intervalFigures', () => {
   it('counts from zero when the counters went backwards (router restart)', () => {
     const before = new ReleaseCounters();
     serve(before, 500, 0.01, 100);

@@ -1,3 +1,4 @@
+import { diffMetrics, quantileMs } from '../engine/analysis.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, Weights } from '../engine/events.js';
 import type { ReleaseMetrics } from '../local/metrics.js';
 
@@ -13,48 +14,12 @@ export interface IntervalFigures {
   p95Ms: number | null;
 }
 
-/**
- * Subtracts `previous` from `current`. A release missing from a sample counts as zero, and a
- * sample whose counters went backwards (the router restarted) counts from zero.
- */
+/** Subtracts `previous` from `current` (a release missing from a sample counts as zero; see diffMetrics for restarts). */
 export function intervalFigures(current: ReleaseMetrics | undefined, previous: ReleaseMetrics | undefined): IntervalFigures {
   if (!current) return { requests: 0, errors: 0, errorRate: null, p95Ms: null };
-  const comparable =
-    previous !== undefined &&
-    previous.requests <= current.requests &&
-    previous.latency.buckets.length === current.latency.buckets.length &&
-    previous.statusClasses['5xx'] <= current.statusClasses['5xx'];
-  const base = comparable ? previous : undefined;
-  const requests = current.requests - (base?.requests ?? 0);
-  const errors = current.statusClasses['5xx'] - (base?.statusClasses['5xx'] ?? 0);
-  const buckets = current.latency.buckets.map((b, i) => ({ le: b.le, count: b.count - (base?.latency.buckets[i]?.count ?? 0) }));
-  return { requests, errors, errorRate: requests > 0 ? errors / requests : null, p95Ms: quantileMs(0.95, buckets) };
-}
-
-/**
- * The q-quantile of cumulative histogram buckets (upper bounds in seconds), in milliseconds, like
- * PromQL's histogram_quantile: linear interpolation inside the bucket holding the rank, 0 as the lower
- * bound of the first bucket, and the highest finite bound when the rank falls in the +Inf bucket.
- * The last bucket is taken as +Inf whatever its `le` says: JSON turns Infinity into null.
- */
-export function quantileMs(q: number, buckets: readonly { le: number | null; count: number }[]): number | null {
-  const total = buckets.at(-1)?.count ?? 0;
-  if (total <= 0) return null;
-  const rank = q * total;
-  let lowerLe = 0;
-  let lowerCount = 0;
-  for (const [i, bucket] of buckets.entries()) {
-    const le = bucket.le ?? Infinity;
-    const isInf = i === buckets.length - 1 || !Number.isFinite(le);
-    if (bucket.count >= rank && bucket.count > lowerCount) {
-      if (isInf) return lowerLe * 1000;
-      return (lowerLe + (le - lowerLe) * ((rank - lowerCount) / (bucket.count - lowerCount))) * 1000;
-    }
-    if (isInf) break;
-    lowerLe = le;
-    lowerCount = bucket.count;
-  }
-  return lowerLe * 1000;
+  const m = diffMetrics(current, previous);
+  const errors = m.statusClasses['5xx'];
+  return { requests: m.requests, errors, errorRate: m.requests > 0 ? errors / m.requests : null, p95Ms: quantileMs(m.latency, 0.95) };
 }
 
 /** Weights as shares of the routing table, in percent (weights are relative). */
