@@ -10,46 +10,28 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ControlClient } from '@slipway/slipway';
+import { ControlClient, loadSlipwayConfig } from '@slipway/slipway';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(root, 'packages/slipway/dist/cli.js');
-const FILES = [
-  'package.json',
-  'packages/runtime/package.json',
-  'packages/runtime/dist',
-  'apps/streams/package.json',
-  'apps/streams/dist',
-  'apps/streams/migrations',
-  'apps/streams/web/dist',
-];
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
+// The repository's slipway.config.ts, run from a copy of the built tree in a temporary folder, with 5 s steps.
+const repo = (await loadSlipwayConfig(root)).config;
 const dir = mkdtempSync(path.join(tmpdir(), 'slipway-bench-release-'));
 chmodSync(dir, 0o755);
 const source = path.join(dir, 'source');
-for (const rel of FILES) cpSync(path.join(root, rel), path.join(source, rel), { recursive: true });
+for (const rel of repo.build.include) cpSync(path.join(root, rel), path.join(source, rel), { recursive: true });
 symlinkSync(path.join(root, 'node_modules'), path.join(source, 'node_modules'));
 const stateDir = path.join(dir, 'state');
-const streams = ['node', 'apps/streams/dist/main.js'];
-const health = {
-  startup: { path: '/health/startup', period: '100ms' },
-  readiness: { path: '/health/ready', period: '500ms' },
-  liveness: { path: '/health/live' },
-};
-const env = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
+const quiet = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
 const config = {
+  ...repo,
   source,
   stateDir,
-  build: { include: FILES },
-  database: { embedded: { name: 'streams' } },
-  services: {
-    api: { command: [...streams, 'api'], replicas: 2, routes: ['/'], env, probes: health },
-    worker: { command: [...streams, 'worker'], singleton: true, env, probes: { readiness: health.readiness, liveness: health.liveness } },
-  },
-  migrations: { command: [...streams, 'migrate'], dir: 'apps/streams/migrations', table: 'schema_migrations' },
-  smoke: { suite: 'apps/streams/dist/smoke/index.js', bootstrap: [...streams, 'synthetic:bootstrap', '--token-file', '{tokenFile}'] },
-  router: { port: 0 },
+  build: { include: repo.build.include },
+  services: Object.fromEntries(Object.entries(repo.services).map(([name, s]) => [name, { ...s, env: { ...s.env, ...quiet } }])),
+  router: { ...repo.router, port: 0 },
   strategy: {
     type: 'canary',
     steps: [
@@ -57,8 +39,6 @@ const config = {
       { weight: 50, hold: '5s' },
     ],
   },
-  analysis: { minRequests: 100, synthetic: { path: '/api/streams', token: 'a' } },
-  timeouts: { ready: '30s', drain: '10s' },
 };
 const configFile = path.join(dir, 'slipway.config.ts');
 writeFileSync(configFile, `export default ${JSON.stringify(config)};\n`);

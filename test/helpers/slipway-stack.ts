@@ -1,27 +1,15 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSlipwayConfig } from '../../packages/slipway/src/config/config.js';
 import { ROOT, ServiceProcess, SLIPWAY_CLI } from './process.js';
-
-/** What a test release ships: the built service, copied out of the repo so a test can add files to it. */
-export const RELEASE_FILES = [
-  'package.json',
-  'packages/runtime/package.json',
-  'packages/runtime/dist',
-  'apps/streams/package.json',
-  'apps/streams/dist',
-  'apps/streams/migrations',
-  'apps/streams/web/dist',
-];
 
 export interface StackOptions {
   strategy?: { type: 'blue-green' | 'canary' | 'rolling'; steps: { weight: number; hold: string }[] };
   analysis?: Record<string, unknown>;
-  timeouts?: Record<string, string>;
   contract?: string[];
-  apiReplicas?: number;
 }
 
 export interface SlipwayStack {
@@ -35,40 +23,36 @@ export interface SlipwayStack {
   slipway(args: string[], configFile?: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Starts a slipway command and returns the running process (for kill -9, or to follow its events). */
   spawnSlipway(args: string[], configFile?: string): ServiceProcess;
-  writeConfig(name: string, options: StackOptions): string;
+  /** `slipway status --json`. */
+  status(): Promise<StackStatus>;
+  writeConfig(name: string, options: StackOptions): Promise<string>;
   smokeToken(): string;
   stop(): Promise<void>;
 }
 
-function configText(dir: string, source: string, stateDir: string, options: StackOptions): string {
-  const streams = ['node', 'apps/streams/dist/main.js'];
-  const health = {
-    startup: { path: '/health/startup', period: '100ms' },
-    readiness: { path: '/health/ready', period: '500ms' },
-    liveness: { path: '/health/live', period: '1s' },
-  };
-  const env = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
+export interface StackStatus {
+  stable: string;
+  weights: Record<string, number>;
+  releases: { id: string }[];
+  deploy: { release: string; state: string; step: { step: number } | null } | null;
+}
+
+type RepoConfig = Awaited<ReturnType<typeof loadSlipwayConfig>>['config'];
+
+/**
+ * The repository's own slipway.config.ts, made into a throw-away one: a copied source, a temporary state folder,
+ * any free public port, quiet logs, short steps and timeouts. The tests ship what `npm run build` made.
+ */
+function configText(repo: RepoConfig, source: string, stateDir: string, options: StackOptions): string {
+  const quiet = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
   const config = {
+    ...repo,
     source,
     stateDir,
-    build: { include: RELEASE_FILES },
-    database: { embedded: { name: 'streams' } },
-    services: {
-      api: { command: [...streams, 'api'], replicas: options.apiReplicas ?? 2, routes: ['/'], env, probes: health },
-      worker: { command: [...streams, 'worker'], singleton: true, env, probes: { readiness: health.readiness, liveness: health.liveness } },
-    },
-    migrations: {
-      command: [...streams, 'migrate'],
-      dir: 'apps/streams/migrations',
-      table: 'schema_migrations',
-      contract: options.contract ?? [],
-    },
-    smoke: {
-      suite: 'apps/streams/dist/smoke/index.js',
-      tokenFile: path.join(stateDir, 'smoke-tokens.json'),
-      bootstrap: [...streams, 'synthetic:bootstrap', '--token-file', '{tokenFile}'],
-    },
-    router: { port: 0 },
+    build: { include: repo.build.include },
+    services: Object.fromEntries(Object.entries(repo.services).map(([name, s]) => [name, { ...s, env: { ...s.env, ...quiet } }])),
+    migrations: repo.migrations && { ...repo.migrations, contract: options.contract ?? [] },
+    router: { ...repo.router, port: 0 },
     strategy: options.strategy ?? {
       type: 'canary',
       steps: [
@@ -76,28 +60,32 @@ function configText(dir: string, source: string, stateDir: string, options: Stac
         { weight: 50, hold: '3s' },
       ],
     },
-    analysis: { minRequests: 50, synthetic: { path: '/api/streams', token: 'a' }, ...options.analysis },
-    timeouts: { ready: '15s', drain: '5s', pause: '2m', stop: '5s', ...options.timeouts },
+    analysis: { ...repo.analysis, minRequests: 50, ...options.analysis },
+    timeouts: { ...repo.timeouts, ready: '15s', drain: '5s', pause: '2m', stop: '5s' },
   };
-  void dir;
-  return `// written by test/helpers/slipway-stack.ts\nexport default ${JSON.stringify(config, null, 2)};\n`;
+  return `// written by test/helpers/slipway-stack.ts from the repository's slipway.config.ts\nexport default ${JSON.stringify(config, null, 2)};\n`;
 }
 
 /** A real `slipway up` (embedded PostgreSQL, replicas, worker, router, control socket) in a temporary folder. */
 export async function startSlipwayStack(options: StackOptions = {}): Promise<SlipwayStack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'slipway-stack-'));
   chmodSync(dir, 0o755); // embedded PostgreSQL runs as another user when the tests run as root
+  const repo = (await loadSlipwayConfig(ROOT)).config;
   const source = path.join(dir, 'source');
-  for (const rel of RELEASE_FILES) cpSync(path.join(ROOT, rel), path.join(source, rel), { recursive: true });
-  mkdirSync(source, { recursive: true });
+  for (const rel of repo.build.include) cpSync(path.join(ROOT, rel), path.join(source, rel), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'));
   const stateDir = path.join(dir, 'state');
-  const writeConfig = (name: string, opts: StackOptions) => {
+  const writeConfig = async (name: string, opts: StackOptions) => {
     const file = path.join(dir, name);
-    writeFileSync(file, configText(dir, source, stateDir, opts));
+    writeFileSync(file, configText(repo, source, stateDir, opts));
     return file;
   };
-  const configFile = writeConfig('slipway.config.ts', options);
+  const configFile = await writeConfig('slipway.config.ts', options);
+  const run = async (args: string[], config = configFile) => {
+    const proc = spawnSlipway(args, config);
+    const { code } = await proc.exited;
+    return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
+  };
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
   const spawnSlipway = (args: string[], config = configFile) =>
     new ServiceProcess(spawn(process.execPath, [SLIPWAY_CLI, '-c', config, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -114,11 +102,8 @@ export async function startSlipwayStack(options: StackOptions = {}): Promise<Sli
     up,
     spawnSlipway,
     writeConfig,
-    async slipway(args, config) {
-      const proc = spawnSlipway(args, config);
-      const { code } = await proc.exited;
-      return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
-    },
+    slipway: run,
+    status: async () => JSON.parse((await run(['status', '--json'])).stdout) as StackStatus,
     smokeToken: () => (JSON.parse(readFileSync(path.join(stateDir, 'smoke-tokens.json'), 'utf8')) as { a: string }).a,
     async stop() {
       up.kill('SIGTERM');

@@ -9,18 +9,6 @@ import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '
 let stack: SlipwayStack;
 let token: string;
 
-interface Status {
-  stable: string;
-  weights: Record<string, number>;
-  releases: { id: string }[];
-  deploy: { release: string; state: string } | null;
-}
-
-async function status(): Promise<Status> {
-  const r = await stack.slipway(['status', '--json']);
-  return JSON.parse(r.stdout) as Status;
-}
-
 function releaseOf(events: { type: string; release?: unknown }[]): string {
   return String(events.find((e) => e.type === 'deploy-started')?.release);
 }
@@ -36,7 +24,7 @@ afterAll(async () => {
 
 describe('slipway deploy on one machine', () => {
   it('ships a good release blue-green under steady load with zero failed requests', async () => {
-    const before = (await status()).stable;
+    const before = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway(['deploy', '--strategy', 'blue-green', '--json', '--yes']);
     await new Promise((r) => setTimeout(r, 300));
@@ -49,11 +37,11 @@ describe('slipway deploy on one machine', () => {
     expect(result.failed).toEqual([]);
     expect(result.byRelease(before).length).toBeGreaterThan(0);
     expect(result.samples.at(-1)?.release).toBe(id);
-    expect((await status()).weights).toEqual({ [id]: 100 });
+    expect((await stack.status()).weights).toEqual({ [id]: 100 });
   });
 
   it('ships a good release as a canary under steady load with zero failed requests, then rolls it back in under 2 s', async () => {
-    const before = (await status()).stable;
+    const before = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway(['deploy', '--json', '--yes']);
     const id = releaseOf(deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string }));
@@ -73,13 +61,13 @@ describe('slipway deploy on one machine', () => {
     expect(result.failed).toEqual([]);
     expect(result.byRelease(id).length).toBeGreaterThan(0);
     expect(result.samples.at(-1)?.release).toBe(before);
-    expect((await status()).weights).toEqual({ [before]: 100 });
+    expect((await stack.status()).weights).toEqual({ [before]: 100 });
     const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; kind: string; result: string }[];
     expect(history.at(-1)).toMatchObject({ id: before, kind: 'rollback', result: 'rollback' });
   });
 
   it('rolls back a canary whose error rate turns to 30% under traffic, within one analysis window', async () => {
-    const stable = (await status()).stable;
+    const stable = (await stack.status()).stable;
     const adminToken = 'test-admin-token-0123456789';
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = stack.spawnSlipway(['deploy', '--json', '--yes', '--set', 'FAULTS_ENABLED=true', '--set', `ADMIN_TOKEN=${adminToken}`]);
@@ -114,7 +102,7 @@ describe('slipway deploy on one machine', () => {
     expect(result.failed.every((s) => s.release === id)).toBe(true);
     expect(result.failed.length).toBeLessThanOrEqual(0.2 * during.length);
     expect(result.samples.filter((s) => s.at > settled).every((s) => s.release === stable && s.status === 200)).toBe(true);
-    expect((await status()).weights).toEqual({ [stable]: 100 });
+    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
     const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
     expect(history.at(-1)).toMatchObject({ id, result: 'rolled-back' });
     expect(history.at(-1)?.reason).toMatch(/error rate/);
@@ -125,7 +113,7 @@ describe('slipway deploy on one machine', () => {
     ['never becomes ready', ['FAULT_NEVER_READY=true'], /did not become ready/],
     ['fails the smoke suite', ['FAULT_ERROR_RATE=1'], /smoke suite failed/],
   ])('rolls back a candidate that %s before it sees any user traffic', async (_name, faults, reason) => {
-    const stable = (await status()).stable;
+    const stable = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway([
       'deploy',
@@ -144,12 +132,12 @@ describe('slipway deploy on one machine', () => {
     expect(events.some((e) => e.type === 'step-started')).toBe(false);
     expect(result.byRelease(id)).toEqual([]);
     expect(result.failed).toEqual([]);
-    expect((await status()).weights).toEqual({ [stable]: 100 });
-    expect((await status()).releases.map((r) => r.id)).toEqual([stable]);
+    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
+    expect((await stack.status()).releases.map((r) => r.id)).toEqual([stable]);
   });
 
   it('rolls back a candidate that answers 300 ms slower than the stable release', async () => {
-    const stable = (await status()).stable;
+    const stable = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway(['deploy', '--json', '--yes', '--set', 'FAULTS_ENABLED=true', '--set', 'FAULT_LATENCY_MS=300']);
     const result = await load.stop();
@@ -157,7 +145,7 @@ describe('slipway deploy on one machine', () => {
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
     expect(events.at(-1)?.reason).toMatch(/latency/);
     expect(result.failed).toEqual([]);
-    expect((await status()).weights).toEqual({ [stable]: 100 });
+    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
   });
 
   it('reaches the minimum sample with synthetic traffic when there is no user traffic, and completes', async () => {

@@ -10,17 +10,6 @@ import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '
 let stack: SlipwayStack;
 let token: string;
 
-interface Status {
-  stable: string;
-  weights: Record<string, number>;
-  releases: { id: string }[];
-  deploy: { release: string; state: string; step: { step: number } | null } | null;
-}
-
-async function status(): Promise<Status> {
-  return JSON.parse((await stack.slipway(['status', '--json'])).stdout) as Status;
-}
-
 beforeAll(async () => {
   stack = await startSlipwayStack({
     strategy: { type: 'canary', steps: [{ weight: 30, hold: '1s' }] },
@@ -38,18 +27,18 @@ describe('inconclusive analysis', () => {
     const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
     const paused = await waitForEvent(deploy, 'paused');
     expect(String(paused.reason)).toMatch(/1000000 needed/);
-    expect((await status()).deploy).toMatchObject({ release: paused.release, state: 'paused' });
+    expect((await stack.status()).deploy).toMatchObject({ release: paused.release, state: 'paused' });
 
     const promote = await stack.slipway(['promote']);
     expect(promote.code, promote.stdout + promote.stderr).toBe(0);
     const { code } = await deploy.exited;
     expect(code, deploy.output).toBe(0);
     expect(jsonEvents(deploy).at(-1)?.type).toBe('promoted');
-    expect((await status()).weights).toEqual({ [String(paused.release)]: 100 });
+    expect((await stack.status()).weights).toEqual({ [String(paused.release)]: 100 });
   });
 
   it('pauses the release; slipway abort rolls it back', async () => {
-    const stable = (await status()).stable;
+    const stable = (await stack.status()).stable;
     const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
     await waitForEvent(deploy, 'paused');
     const abort = await stack.slipway(['abort']);
@@ -58,13 +47,13 @@ describe('inconclusive analysis', () => {
     expect(code, deploy.output).toBe(1);
     expect(jsonEvents(deploy).at(-1)).toMatchObject({ type: 'rolled-back' });
     expect(String(jsonEvents(deploy).at(-1)?.reason)).toMatch(/aborted/);
-    expect((await status()).weights).toEqual({ [stable]: 100 });
+    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
   });
 });
 
 describe('a deploy process killed mid-canary', () => {
   it('shows as interrupted; abort, or the next deploy, settles it with one release serving and no failed requests', async () => {
-    const stable = (await status()).stable;
+    const stable = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
 
     const first = stack.spawnSlipway(['deploy', '--json', '--yes']);
@@ -72,12 +61,12 @@ describe('a deploy process killed mid-canary', () => {
     await new Promise((r) => setTimeout(r, 500));
     first.kill('SIGKILL');
     await first.exited;
-    const interrupted = await status();
+    const interrupted = await stack.status();
     expect(interrupted.deploy).toMatchObject({ release: started.release, state: 'interrupted' });
     expect(interrupted.weights).toEqual({ [stable]: 70, [String(started.release)]: 30 });
     const abort = await stack.slipway(['abort']);
     expect(abort.code, abort.stdout + abort.stderr).toBe(0);
-    const afterAbort = await status();
+    const afterAbort = await stack.status();
     expect(afterAbort.weights).toEqual({ [stable]: 100 });
     expect(afterAbort.releases.map((r) => r.id)).toEqual([stable]);
     expect(afterAbort.deploy).toBeNull();
@@ -98,7 +87,7 @@ describe('a deploy process killed mid-canary', () => {
     expect(result.total).toBeGreaterThan(100);
     expect(result.failed).toEqual([]);
     expect(result.byRelease(String(started.release)).length).toBeGreaterThan(0);
-    const settled = await status();
+    const settled = await stack.status();
     expect(settled.weights).toEqual({ [stable]: 100 });
     expect(settled.releases.map((r) => r.id)).toEqual([stable]);
     const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
@@ -121,7 +110,7 @@ describe('migration safety', () => {
     expect(refused.stdout).toMatch(/contract/);
     expect(refused.stdout).not.toMatch(/starting candidate/);
 
-    const contract = stack.writeConfig('contract.config.ts', {
+    const contract = await stack.writeConfig('contract.config.ts', {
       strategy: { type: 'blue-green', steps: [{ weight: 100, hold: '1s' }] },
       analysis: { minRequests: 50 },
       contract: ['1800000000001_drop_note'],

@@ -1,30 +1,15 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { decideCommand, deployCommand, EXIT as RELEASE_EXIT, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/deploy.js';
 import type { StrategyName } from './engine/events.js';
 import { ControlUnavailableError } from './local/control.js';
 import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
-import { EXIT, smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
-import type { SmokeSuite } from './smoke/types.js';
-
-const CONFIG_ERROR_EXIT = 78;
-
-async function loadSuite(modulePath: string): Promise<SmokeSuite> {
-  let mod: { suite?: SmokeSuite };
-  try {
-    mod = (await import(pathToFileURL(modulePath).href)) as { suite?: SmokeSuite };
-  } catch (err) {
-    throw new SlipwayConfigError(`smoke.suite: cannot import ${modulePath}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!mod.suite || !Array.isArray(mod.suite.checks))
-    throw new SlipwayConfigError(`smoke.suite: ${modulePath} has no \`suite\` export with checks`);
-  return mod.suite;
-}
+import { loadSmokeSuite, smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
 
 const configOf = () => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
@@ -55,7 +40,7 @@ program
   .action(async (opts: Omit<SmokeCommandOptions, 'metricsPort'>) => {
     const loaded = await configOf();
     const { config, resolve } = loaded;
-    const suite = await loadSuite(resolve(config.smoke.suite));
+    const suite = await loadSmokeSuite(resolve(config.smoke.suite));
     const { smokeTokenFile } = loaded;
     const tokenFile = opts.tokenFile ?? (existsSync(smokeTokenFile) ? smokeTokenFile : undefined);
     process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });
@@ -180,12 +165,12 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   if (err instanceof DeployBlockedError || err instanceof ControlUnavailableError || err instanceof AlreadyRunningError) {
     process.stderr.write(`slipway: ${err.message}\n`);
-    process.exitCode = RELEASE_EXIT.blocked;
+    process.exitCode = EXIT.blocked;
     return;
   }
   if (err instanceof SlipwayConfigError) {
     process.stderr.write(`slipway: ${err.message}\n`);
-    process.exitCode = CONFIG_ERROR_EXIT;
+    process.exitCode = EXIT.config;
     return;
   }
   process.stderr.write(`slipway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,25 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/config.js';
-import type { StrategyName } from '../engine/events.js';
 import {
   appendHistory,
   buildRelease,
   DeployBlockedError,
   interruptedDeploy,
-  promote,
   ReleaseRun,
+  retireOthers,
   settleInterrupted,
   type EngineContext,
-  type EventInput,
 } from '../engine/deploy.js';
-import type { ReleaseEvent } from '../engine/events.js';
-import { ReleaseStore, type HistoryEntry } from '../engine/store.js';
+import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
+import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
 import { ControlClient } from '../local/control.js';
 import { renderReport } from '../report/html.js';
 import { formatEvent, formatProgress } from '../report/terminal.js';
-
-export const EXIT = { ok: 0, rolledBack: 1, usage: 2, blocked: 3 } as const;
+import { EXIT } from '../exit-codes.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -81,15 +79,17 @@ function context(
   return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
 }
 
-async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: 'promote' | 'abort'): Promise<void> {
+/** Settles a release whose deploy process died, if there is one; says whether there was. */
+async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: 'promote' | 'abort'): Promise<boolean> {
   const interrupted = interruptedDeploy(ctx.store);
-  if (!interrupted) return;
+  if (!interrupted) return false;
   if (!opts.json)
     (opts.out ?? process.stdout).write(
       `release ${interrupted.release} was interrupted (deploy pid ${interrupted.pid} is gone); settling it first\n`,
     );
   await settleInterrupted(ctx, interrupted, decision);
   writeReport(ctx.store, interrupted.release);
+  return true;
 }
 
 export interface DeployCommandOptions extends OutputOptions {
@@ -108,7 +108,7 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
     stable = store.stable();
     if (!stable || !state.releases.some((r) => r.id === stable))
       throw new DeployBlockedError(`the stable release ${stable ?? '(none)'} is not running; restart slipway up`);
-    const lock = store.acquireLock('(building)');
+    const lock = store.acquireLock(BUILDING);
     if (!lock.acquired)
       throw new DeployBlockedError(
         `a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); wait for it, or run slipway abort`,
@@ -124,16 +124,15 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
     }
     store.retargetLock(built.id);
     const run = new ReleaseRun(ctx, built.id, stable, strategy);
-    const emit = (e: EventInput) => run.emit(e);
-    emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
-    emit({ type: 'build-finished', dir: built.appDir, sha: built.sha, dirty: built.dirty, durationMs: Date.now() - started });
+    run.emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
+    run.emit({ type: 'build-finished', dir: built.appDir, sha: built.sha, dirty: built.dirty, durationMs: Date.now() - started });
     const outcome = await run.run(built.appDir, opts.overrides);
     const report = writeReport(store, built.id);
     if (!opts.json) (opts.out ?? process.stdout).write(`report: ${report}\n`);
     // Only a settled release gives the lock back: if anything above threw, the lock stays and the next
     // command finds the release interrupted and settles it.
     store.releaseLock();
-    return outcome.result === 'promoted' ? EXIT.ok : EXIT.rolledBack;
+    return outcome.result === 'promoted' ? EXIT.ok : EXIT.failed;
   } finally {
     await client.close();
   }
@@ -147,28 +146,20 @@ export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'a
   const out = opts.out ?? process.stdout;
   const { ctx, store, client } = context(loaded, opts, () => store.stable());
   try {
-    const interrupted = interruptedDeploy(store);
-    if (interrupted) {
-      await settleIfInterrupted(ctx, opts, action);
-      return EXIT.ok;
-    }
+    if (await settleIfInterrupted(ctx, opts, action)) return EXIT.ok;
     const lock = store.readLock();
     if (!lock) throw new DeployBlockedError('no release is being deployed');
     store.writeDecision(lock.release, action);
-    // Follow the release until the deploy settles it.
+    // Follow the release until its deploy settles it, or settle it here if that process dies meanwhile.
     for (;;) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const last = store.events(lock.release).at(-1);
-      if (last?.type === 'promoted' || last?.type === 'rolled-back') {
-        if (opts.json) out.write(`${JSON.stringify(last)}\n`);
-        else out.write(`${formatEvent(last) ?? last.type}\n`);
-        return last.type === 'promoted' ? EXIT.ok : action === 'abort' ? EXIT.ok : EXIT.rolledBack;
+      if (last && TERMINAL_EVENTS.has(last.type)) {
+        out.write(opts.json ? `${JSON.stringify(last)}\n` : `${formatEvent(last) ?? last.type}\n`);
+        return last.type === 'rolled-back' && action === 'promote' ? EXIT.failed : EXIT.ok;
       }
-      if (!interruptedDeploy(store) && !store.readLock()) return EXIT.ok;
-      if (interruptedDeploy(store)) {
-        await settleIfInterrupted(ctx, opts, action);
-        return EXIT.ok;
-      }
+      if (await settleIfInterrupted(ctx, opts, action)) return EXIT.ok;
+      if (!store.readLock()) return EXIT.ok;
     }
   } finally {
     await client.close();
@@ -199,8 +190,17 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
       await client.setWeights({ [target]: 100 });
       const switchedMs = Date.now() - started;
       // Traffic is back; now the worker moves and the release we left drains and stops.
-      await promote(ctx, target, current, () => undefined, started);
-      appendHistory(store, target, null, 'rollback', `slipway rollback from ${current ?? '(none)'}`, started, target, 'rollback');
+      await retireOthers(ctx, target);
+      const reason = `slipway rollback from ${current ?? '(none)'}`;
+      appendHistory(store, {
+        id: target,
+        kind: 'rollback',
+        strategy: null,
+        result: 'rollback',
+        reason,
+        startedAt: started,
+        stableAfter: target,
+      });
       const summary = { release: target, from: current, durationMs: switchedMs, totalMs: Date.now() - started, wasRunning: running };
       out.write(
         opts.json
@@ -253,12 +253,11 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
   } catch (err) {
     unreachable = (err as Error).message;
   }
-  const deploying = lock && lock.release !== '(building)' ? lock.release : null;
+  const deploying = lock && lock.release !== BUILDING ? lock.release : null;
   const events = deploying ? store.events(deploying) : [];
   const lastStep = events.filter((e) => e.type === 'step-started').at(-1);
   const lastAnalysis = events.filter((e) => e.type === 'analysis').at(-1);
-  const paused =
-    events.at(-1)?.type === 'paused' || events.findLast((e) => e.type === 'paused' || e.type === 'decision')?.type === 'paused';
+  const paused = events.findLast((e) => e.type === 'paused' || e.type === 'decision')?.type === 'paused';
   const status = {
     up: state ? { url: state.publicUrl } : null,
     unreachable,

@@ -40,7 +40,7 @@ const service = z.strictObject({
       readiness: probe.optional(),
       liveness: probe.optional(),
     })
-    .default({}),
+    .prefault({}),
 });
 
 const step = z.strictObject({
@@ -61,13 +61,7 @@ const strategy = z
         { weight: 50, hold: 30_000 },
       ]),
   })
-  .default({
-    type: 'canary',
-    steps: [
-      { weight: 10, hold: 30_000 },
-      { weight: 50, hold: 30_000 },
-    ],
-  });
+  .prefault({});
 
 const analysis = z
   .strictObject({
@@ -81,11 +75,9 @@ const analysis = z
         latencyRatio: z.number().min(1).default(1.5),
         latency: duration.default(50),
       })
-      .default({ errorRate: 0.01, latencyRatio: 1.5, latency: 50 }),
+      .prefault({}),
     alpha: z.number().gt(0).lt(1).default(0.05),
-    slo: z
-      .strictObject({ target: z.number().gt(0).lt(1).default(0.999), maxBurnRate: z.number().gt(0).default(14.4) })
-      .default({ target: 0.999, maxBurnRate: 14.4 }),
+    slo: z.strictObject({ target: z.number().gt(0).lt(1).default(0.999), maxBurnRate: z.number().gt(0).default(14.4) }).prefault({}),
     /** Uncounted synthetic requests to the candidate before its first step is measured (0: none). */
     warmupRequests: z.number().int().min(0).max(10_000).default(20),
     /** How long past a step's hold synthetic traffic may keep topping up a short sample before the step is inconclusive. */
@@ -105,21 +97,9 @@ const analysis = z
           concurrency: z.number().int().min(1).max(64).default(4),
         }),
       ])
-      .default({ path: '/healthz', concurrency: 4 }),
+      .prefault({ path: '/healthz' }),
   })
-  .default({
-    minRequests: 100,
-    maxErrorRate: 0.01,
-    maxP95: 500,
-    maxP99: 1_000,
-    tolerance: { errorRate: 0.01, latencyRatio: 1.5, latency: 50 },
-    alpha: 0.05,
-    slo: { target: 0.999, maxBurnRate: 14.4 },
-    warmupRequests: 20,
-    sampleTimeout: 60_000,
-    burnRateWindow: 30_000,
-    synthetic: { path: '/healthz', concurrency: 4 },
-  });
+  .prefault({});
 
 const timeouts = z
   .strictObject({
@@ -134,7 +114,7 @@ const timeouts = z
     smoke: duration.default(60_000),
     migrations: duration.default(5 * 60_000),
   })
-  .default({ ready: 60_000, drain: 30_000, pause: 15 * 60_000, stop: 15_000, smoke: 60_000, migrations: 5 * 60_000 });
+  .prefault({});
 
 /** slipway.config.ts: how a service is built, run, checked and released. */
 export const slipwayConfigSchema = z
@@ -162,7 +142,7 @@ export const slipwayConfigSchema = z
           }),
         }),
       ])
-      .default({ embedded: { name: 'app' } }),
+      .prefault({ embedded: {} }),
     /** The variable through which services get the database URL. */
     databaseEnv: z.string().default('DATABASE_URL'),
     /** The variable through which services learn the release id (it labels their metrics). */
@@ -196,7 +176,7 @@ export const slipwayConfigSchema = z
         host: z.string().default('127.0.0.1'),
         stickyCookie: z.union([z.string().regex(/^[A-Za-z0-9_-]+$/), z.literal(false)]).default('slipway_release'),
       })
-      .default({ port: 3000, host: '127.0.0.1', stickyCookie: 'slipway_release' }),
+      .prefault({}),
     strategy,
     analysis,
     timeouts,

@@ -36,8 +36,8 @@ export function emptyMetrics(): ReleaseMetrics {
  * fewer requests than `earlier` the router restarted in between, so, like Prometheus' `increase`, the window counts from zero.
  */
 export function diffMetrics(later: ReleaseMetrics, earlier: ReleaseMetrics | undefined): ReleaseMetrics {
-  if (!earlier || later.requests < earlier.requests) return combine(later, emptyMetrics(), 1, later.inFlight);
-  return combine(later, earlier, -1, later.inFlight);
+  const restarted = !earlier || later.requests < earlier.requests;
+  return combine(later, restarted ? emptyMetrics() : earlier, -1, later.inFlight);
 }
 
 export function addMetrics(a: ReleaseMetrics, b: ReleaseMetrics): ReleaseMetrics {

@@ -1,18 +1,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import type { LoadedConfig } from '../config/config.js';
 import type { ReleaseMetrics } from '../local/metrics.js';
 import { checkMigrations, describeRefusal } from '../migrations/safety.js';
 import { assembleRelease, releaseId } from '../release/build.js';
 import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
-import { readSecrets } from '../smoke/command.js';
+import { loadSmokeSuite, readSecrets } from '../smoke/command.js';
 import { runSmoke } from '../smoke/runner.js';
-import type { SmokeSuite } from '../smoke/types.js';
 import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings } from './analysis.js';
-import type { Backend, BackendState } from './backend.js';
+import type { Backend, BackendState, ReplicaInfo } from './backend.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
 import { pidAlive, type HistoryEntry, type ReleaseStore } from './store.js';
 import { SyntheticTraffic } from './synthetic.js';
@@ -31,13 +29,6 @@ export interface EngineContext {
   onOutput(line: string): void;
   /** How often the router's counters are sampled during a step. */
   sampleEveryMs?: number;
-}
-
-export interface DeployOptions {
-  strategy?: StrategyName;
-  overrides: Record<string, string>;
-  /** Build nothing: ship the working tree's files as they are. */
-  skipBuild?: boolean;
 }
 
 export interface DeployOutcome {
@@ -62,8 +53,8 @@ class RollBack extends Error {
   }
 }
 
-export function stepsFor(ctx: LoadedConfig, strategy: StrategyName): Step[] {
-  const { config } = ctx;
+export function stepsFor(loaded: LoadedConfig, strategy: StrategyName): Step[] {
+  const { config } = loaded;
   const configured = config.strategy.steps.map((s) => ({ weight: s.weight, holdMs: s.hold }));
   if (strategy === 'canary') return configured;
   const hold = configured[0]?.holdMs ?? 30_000;
@@ -72,6 +63,21 @@ export function stepsFor(ctx: LoadedConfig, strategy: StrategyName): Step[] {
   const routed = Object.values(config.services).find((s) => s.routes.length > 0);
   const n = routed?.replicas ?? 1;
   return Array.from({ length: n }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / n), holdMs: hold }));
+}
+
+/** The replicas of a release that the router sends traffic to (the routed service's). */
+function routedReplicas(loaded: LoadedConfig, state: BackendState, release: string): ReplicaInfo[] {
+  const routed = Object.entries(loaded.config.services).find(([, s]) => s.routes.length > 0)?.[0];
+  return (state.releases.find((r) => r.id === release)?.replicas ?? []).filter((r) => r.service === routed && r.url);
+}
+
+/** Stamps, persists and announces the events of one release. */
+function eventEmitter(ctx: EngineContext, release: string): Emit {
+  return (event) => {
+    const full = { ...event, at: new Date().toISOString(), release } as ReleaseEvent;
+    ctx.store.appendEvent(full);
+    ctx.onEvent(full);
+  };
 }
 
 function settingsFrom(loaded: LoadedConfig): AnalysisSettings {
@@ -91,19 +97,19 @@ function settingsFrom(loaded: LoadedConfig): AnalysisSettings {
 export class ReleaseRun {
   private readonly started = Date.now();
   private samples: MetricsSample[] = [];
-  private candidateRunning = false;
+  /** What the router was last told (sampled with the metrics). */
+  private weights: Weights = {};
+  /** The candidate's routed replicas, once ready. */
+  private replicas: ReplicaInfo[] = [];
+  readonly emit: Emit;
 
   constructor(
     private readonly ctx: EngineContext,
     readonly id: string,
     private readonly stable: string | null,
     private readonly strategy: StrategyName,
-  ) {}
-
-  emit(event: EventInput): void {
-    const full = { ...event, at: new Date().toISOString(), release: this.id } as ReleaseEvent;
-    this.ctx.store.appendEvent(full);
-    this.ctx.onEvent(full);
+  ) {
+    this.emit = eventEmitter(ctx, id);
   }
 
   async run(appDir: string, overrides: Record<string, string>): Promise<DeployOutcome> {
@@ -113,19 +119,27 @@ export class ReleaseRun {
       await this.smoke(appDir);
       const steps = stepsFor(this.ctx.loaded, this.strategy);
       for (const [index, step] of steps.entries()) await this.runStep(index + 1, steps.length, step);
-      await promote(this.ctx, this.id, this.stable, (e) => this.emit(e), this.started);
-      this.record('promoted', 'all steps passed');
-      return { release: this.id, result: 'promoted', reason: 'all steps passed' };
+      await promote(this.ctx, this.id, this.stable, this.emit, this.started);
+      return this.record('promoted', 'all steps passed');
     } catch (err) {
       const reason = err instanceof RollBack ? err.reason : `deploy failed: ${(err as Error).message}`;
-      await rollBack(this.ctx, this.id, this.stable, reason, this.candidateRunning, (e) => this.emit(e), this.started);
-      this.record('rolled-back', reason);
-      return { release: this.id, result: 'rolled-back', reason };
+      await rollBack(this.ctx, this.id, this.stable, reason, this.emit, this.started);
+      return this.record('rolled-back', reason);
     }
   }
 
-  private record(result: 'promoted' | 'rolled-back', reason: string): void {
-    appendHistory(this.ctx.store, this.id, this.strategy, result, reason, this.started, result === 'promoted' ? this.id : this.stable);
+  private record(result: DeployOutcome['result'], reason: string): DeployOutcome {
+    const stableAfter = result === 'promoted' ? this.id : this.stable;
+    appendHistory(this.ctx.store, {
+      id: this.id,
+      kind: 'deploy',
+      strategy: this.strategy,
+      result,
+      reason,
+      startedAt: this.started,
+      stableAfter,
+    });
+    return { release: this.id, result, reason };
   }
 
   private async migrate(appDir: string): Promise<void> {
@@ -166,33 +180,23 @@ export class ReleaseRun {
       .reduce((n, s) => n + s.replicas, 0);
     this.emit({ type: 'candidate-starting', replicas });
     const started = Date.now();
-    this.candidateRunning = true;
     await this.ctx.backend.startRelease(this.id, appDir, overrides);
     try {
       await this.ctx.backend.waitReady(this.id, config.timeouts.ready);
     } catch (err) {
       throw new RollBack(`candidate did not become ready: ${(err as Error).message}`);
     }
-    const upstreams = this.candidateUrls(await this.ctx.backend.state());
-    this.emit({ type: 'candidate-ready', durationMs: Date.now() - started, upstreams });
-  }
-
-  private candidateUrls(state: BackendState): string[] {
-    const routed = Object.entries(this.ctx.loaded.config.services)
-      .filter(([, s]) => s.routes.length > 0)
-      .map(([name]) => name);
-    const release = state.releases.find((r) => r.id === this.id);
-    return (release?.replicas ?? []).filter((r) => routed.includes(r.service) && r.url).map((r) => r.url!);
+    this.replicas = routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.id);
+    this.emit({ type: 'candidate-ready', durationMs: Date.now() - started, upstreams: this.replicas.map((r) => r.url!) });
   }
 
   private async smoke(appDir: string): Promise<void> {
     const { config } = this.ctx.loaded;
-    const state = await this.ctx.backend.state();
-    const replica = state.releases.find((r) => r.id === this.id)?.replicas.find((r) => r.url && this.candidateUrls(state).includes(r.url));
+    const replica = this.replicas[0];
     if (!replica?.url) throw new RollBack('no candidate replica to run the smoke suite against');
-    const suitePath = path.join(appDir, config.smoke.suite);
-    const suite = ((await import(pathToFileURL(suitePath).href)) as { suite?: SmokeSuite }).suite;
-    if (!suite) throw new RollBack(`smoke.suite: ${suitePath} has no \`suite\` export`);
+    const suite = await loadSmokeSuite(path.join(appDir, config.smoke.suite)).catch((err: Error) => {
+      throw new RollBack(err.message);
+    });
     const tokenFile = this.ctx.loaded.smokeTokenFile;
     const started = Date.now();
     const result = await runSmoke(suite, {
@@ -222,8 +226,7 @@ export class ReleaseRun {
 
   private async sample(): Promise<MetricsSample> {
     const releases = await this.ctx.backend.metrics();
-    const state = await this.ctx.backend.state();
-    const sample: MetricsSample = { at: new Date().toISOString(), releases, weights: state.weights };
+    const sample: MetricsSample = { at: new Date().toISOString(), releases, weights: this.weights };
     this.samples.push(sample);
     this.emit({ type: 'metrics', sample });
     return sample;
@@ -233,9 +236,9 @@ export class ReleaseRun {
     const { config } = this.ctx.loaded;
     const weights = this.weightsAt(weight);
     await this.ctx.backend.setWeights(weights);
-    this.candidateRunning = true;
+    this.weights = weights;
     this.emit({ type: 'step-started', step, steps, weights, holdMs });
-    const synthetic = this.syntheticTraffic(await this.ctx.backend.state());
+    const synthetic = await this.syntheticTraffic();
     // A just-started process answers its first requests slowly (JIT, cold pools): warm it before measuring.
     if (step === 1 && synthetic && config.analysis.warmupRequests > 0) await synthetic.candidate.warmup(config.analysis.warmupRequests);
     const start = await this.sample();
@@ -262,7 +265,7 @@ export class ReleaseRun {
     if (result.verdict === 'inconclusive') await this.pause(step, result.reason, config.timeouts.pause);
   }
 
-  private syntheticTraffic(state: BackendState): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
+  private async syntheticTraffic(): Promise<{ candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null> {
     const { config } = this.ctx.loaded;
     const s = config.analysis.synthetic;
     if (s === false) return null;
@@ -271,16 +274,13 @@ export class ReleaseRun {
       const token = readSecrets(this.ctx.loaded.smokeTokenFile)[s.token];
       if (token) headers.authorization = `Bearer ${token}`;
     }
-    const urls = (id: string) => {
-      const routed = Object.entries(config.services)
-        .filter(([, v]) => v.routes.length > 0)
-        .map(([n]) => n);
-      return (state.releases.find((r) => r.id === id)?.replicas ?? [])
-        .filter((r) => routed.includes(r.service) && r.url)
-        .map((r) => r.url!);
-    };
-    const candidate = new SyntheticTraffic(urls(this.id), s.path, headers, s.concurrency);
-    const baselineUrls = this.stable ? urls(this.stable) : [];
+    const candidate = new SyntheticTraffic(
+      this.replicas.map((r) => r.url!),
+      s.path,
+      headers,
+      s.concurrency,
+    );
+    const baselineUrls = this.stable ? routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.stable).map((r) => r.url!) : [];
     const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
     return { candidate, baseline };
   }
@@ -370,10 +370,15 @@ type Emit = (event: EventInput) => void;
 export async function promote(ctx: EngineContext, id: string, stable: string | null, emit: Emit, startedAt: number): Promise<void> {
   await ctx.backend.setWeights({ [id]: 100 });
   emit({ type: 'weights-changed', weights: { [id]: 100 } });
+  await retireOthers(ctx, id);
+  emit({ type: 'promoted', previous: stable, durationMs: Date.now() - startedAt });
+}
+
+/** Once `id` has all traffic: the singletons move to it, every other release drains and stops. */
+export async function retireOthers(ctx: EngineContext, id: string): Promise<void> {
   await ctx.backend.makeStable(id);
   const running = (await ctx.backend.state()).releases.map((r) => r.id);
   for (const other of running) if (other !== id) await ctx.backend.stopRelease(other);
-  emit({ type: 'promoted', previous: stable, durationMs: Date.now() - startedAt });
 }
 
 /** All traffic back on the stable release at once, the candidate drained and stopped. */
@@ -382,7 +387,6 @@ export async function rollBack(
   id: string,
   stable: string | null,
   reason: string,
-  candidateRunning: boolean,
   emit: Emit,
   startedAt: number,
 ): Promise<void> {
@@ -390,30 +394,20 @@ export async function rollBack(
     await ctx.backend.setWeights({ [stable]: 100 });
     emit({ type: 'weights-changed', weights: { [stable]: 100 } });
   }
-  if (candidateRunning && (await ctx.backend.state()).releases.some((r) => r.id === id)) await ctx.backend.stopRelease(id);
+  if ((await ctx.backend.state()).releases.some((r) => r.id === id)) await ctx.backend.stopRelease(id);
   emit({ type: 'rolled-back', reason, to: stable, durationMs: Date.now() - startedAt });
 }
 
+/** Records a finished release; the times are measured from `startedAt` (epoch ms) to now. */
 export function appendHistory(
   store: ReleaseStore,
-  id: string,
-  strategy: StrategyName | null,
-  result: HistoryEntry['result'],
-  reason: string,
-  startedAt: number,
-  stableAfter: string | null,
-  kind: HistoryEntry['kind'] = 'deploy',
+  entry: Omit<HistoryEntry, 'startedAt' | 'finishedAt' | 'durationMs'> & { startedAt: number },
 ): void {
   store.appendHistory({
-    id,
-    kind,
-    strategy,
-    result,
-    reason,
-    startedAt: new Date(startedAt).toISOString(),
+    ...entry,
+    startedAt: new Date(entry.startedAt).toISOString(),
     finishedAt: new Date().toISOString(),
-    durationMs: Date.now() - startedAt,
-    stableAfter,
+    durationMs: Date.now() - entry.startedAt,
   });
 }
 
@@ -460,16 +454,12 @@ export async function settleInterrupted(
   const { store, backend } = ctx;
   const id = interrupted.release;
   const events = store.events(id);
-  const emit: Emit = (e) => {
-    const full = { ...e, at: new Date().toISOString(), release: id } as ReleaseEvent;
-    store.appendEvent(full);
-    ctx.onEvent(full);
-  };
+  const emit = eventEmitter(ctx, id);
   const started = Date.now();
   const last = events.at(-1);
   const stable = store.stable();
   const strategy = events.find((e) => e.type === 'deploy-started')?.strategy ?? null;
-  if (last && (last.type === 'promoted' || last.type === 'rolled-back')) {
+  if (last?.type === 'promoted' || last?.type === 'rolled-back') {
     store.releaseLock();
     return { release: id, result: last.type, reason: 'already settled' };
   }
@@ -481,13 +471,13 @@ export async function settleInterrupted(
   if (candidateRunning && (decision === 'promote' || !stableRunning)) {
     await promote(ctx, id, stable, emit, started);
     outcome = { release: id, result: 'promoted', reason: `promotion finished after the deploy process (pid ${interrupted.pid}) died` };
-    appendHistory(store, id, strategy, 'promoted', outcome.reason, started, id);
   } else {
     const reason = `the deploy process (pid ${interrupted.pid}) died after "${last?.type ?? 'start'}"; rolled back`;
-    await rollBack(ctx, id, stable, reason, candidateRunning, emit, started);
+    await rollBack(ctx, id, stable, reason, emit, started);
     outcome = { release: id, result: 'rolled-back', reason };
-    appendHistory(store, id, strategy, 'rolled-back', reason, started, stable);
   }
+  const stableAfter = outcome.result === 'promoted' ? id : stable;
+  appendHistory(store, { id, kind: 'deploy', strategy, result: outcome.result, reason: outcome.reason, startedAt: started, stableAfter });
   store.releaseLock();
   return outcome;
 }

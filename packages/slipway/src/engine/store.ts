@@ -24,6 +24,9 @@ export interface DeployLock {
 
 export type Decision = 'promote' | 'abort';
 
+/** What the deploy lock names while the release is still being built (it has no id yet). */
+export const BUILDING = '(building)';
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -37,7 +37,8 @@ export async function startControlServer(stack: LocalStack, stateDir: string): P
       return reply.code(401).send({ error: { code: 'unauthenticated', message: `send the token from ${tokenFile}` } });
   });
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof StackError) return reply.code(err.status).send({ error: { code: 'conflict', message: err.message } });
+    if (err instanceof StackError)
+      return reply.code(err.status).send({ error: { code: err.status === 404 ? 'not_found' : 'conflict', message: err.message } });
     if (err instanceof z.ZodError)
       return reply
         .code(400)

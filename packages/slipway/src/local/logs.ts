@@ -23,12 +23,12 @@ export interface LogSinkOptions {
 }
 
 /** pino's numeric levels. */
-export const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 
-/** Fields pretty mode leaves out: the line's frame or noise on one machine. */
-const NOISY_FIELDS = new Set(['pid', 'hostname', 'time', 'level', 'msg', 'service', 'version']);
-/** Fields pretty mode shows in the line's prefix rather than as key=value. */
-const PREFIX_FIELDS = new Set(['release', 'process']);
+/** Fields pretty mode does not show as key=value: the line's frame (time, level, prefix, message) or noise on one machine. */
+const NOISY_FIELDS = ['pid', 'hostname', 'time', 'level', 'msg', 'service', 'version', 'release'];
+const HIDDEN_CHILD_FIELDS = new Set([...NOISY_FIELDS, 'process']);
+const HIDDEN_OWN_FIELDS = new Set([...NOISY_FIELDS, 'source']);
 
 const ESC = '\u001b[';
 const RESET = `${ESC}0m`;
@@ -113,27 +113,19 @@ export function createLogSink(options: LogSinkOptions): LogSink {
         render(new Date(), stream === 'stderr' ? 'ERROR' : 'INFO', source.process, colour, source.release, line, {});
         return;
       }
-      const rest: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(parsed)) {
-        if (!NOISY_FIELDS.has(key) && !PREFIX_FIELDS.has(key)) rest[key] = value;
-      }
       const msg = typeof parsed.msg === 'string' ? parsed.msg : parsed.msg === undefined ? '' : safeStringify(parsed.msg);
+      const rest = omit(parsed, HIDDEN_CHILD_FIELDS);
       render(parseTime(parsed.time), levelLabel(parsed.level, stream), source.process, colour, source.release, msg, rest);
     },
     own(level, message, fields) {
-      const rest: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(serializeFields(fields))) {
-        if (!NOISY_FIELDS.has(key) && key !== 'source') rest[key] = value;
-      }
       const release = typeof fields?.release === 'string' ? fields.release : '';
-      delete rest.release;
-      render(new Date(), level.toUpperCase(), 'slipway', OWN_COLOUR, release, message, rest);
+      render(new Date(), level.toUpperCase(), 'slipway', OWN_COLOUR, release, message, omit(serializeFields(fields), HIDDEN_OWN_FIELDS));
     },
   };
 }
 
 /** The line as a plain JSON object, or null (not JSON, or an array / a scalar). */
-function parseObject(line: string): Record<string, unknown> | null {
+export function parseObject(line: string): Record<string, unknown> | null {
   const trimmed = line.trim();
   if (!trimmed.startsWith('{')) return null;
   try {
@@ -142,6 +134,12 @@ function parseObject(line: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+function omit(fields: Record<string, unknown>, hidden: ReadonlySet<string>): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (!hidden.has(key)) rest[key] = value;
+  return rest;
 }
 
 /** pino's numeric level or a label ("info", as `@slipway/runtime` writes them) → `INFO`; unknown → by stream. */

@@ -8,7 +8,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { formatDuration } from '../format.js';
+import { parseObject } from './logs.js';
 
 export interface ProbeSpec {
   /** Path (with query, if any) requested with GET on `http://127.0.0.1:<port>`. 2xx and 3xx pass. */
@@ -88,13 +91,13 @@ export interface ProcessHooks {
   /** Every state change, in order. Must not throw. */
   onEvent(event: ProcessEvent): void;
   /** Every line the child writes (without the newline). Must not throw. */
-  onOutput(line: string, stream: 'stdout' | 'stderr', spec: ProcessSpec): void;
+  onOutput(line: string, stream: 'stdout' | 'stderr'): void;
 }
 
 /** With no port to probe, a process counts as ready once it has stayed alive this long. */
-export const NO_PROBE_READY_AFTER_MS = 500;
+const NO_PROBE_READY_AFTER_MS = 500;
 /** The back-off goes back to its initial delay once the process has been ready for this long. */
-export const BACKOFF_RESET_AFTER_MS = 60_000;
+const BACKOFF_RESET_AFTER_MS = 60_000;
 /** Output lines kept per process for error messages. */
 const KEPT_LINES = 20;
 /** Lines quoted in error messages. */
@@ -120,10 +123,11 @@ interface Run {
   terminating: boolean;
   /** SIGKILL had to be sent. */
   killed: boolean;
-  /** Pending timers of this run → whether the timer must survive until the exit (SIGKILL deadline, output grace). */
-  timers: Map<NodeJS.Timeout, boolean>;
-  /** Aborts probes in flight when the run ends. */
+  /** Aborted once the process is gone or being killed: cancels probes in flight and the probe/startup timers. */
   abort: AbortController;
+  /** The two timers that outlive the abort, until the exit is acted upon. */
+  killTimer?: NodeJS.Timeout;
+  graceTimer?: NodeJS.Timeout;
   startupPassed: boolean;
   failures: Record<ProbeKind, number>;
   exitCode: number | null;
@@ -137,20 +141,18 @@ export class ManagedProcess {
   private readonly hooks: ProcessHooks;
   private readonly label: string;
   private state: ProcessState = 'starting';
-  private started = false;
   private run: Run | null = null;
   private restarts = 0;
   /** Failures since the back-off was last reset; decides the next delay. */
   private consecutiveFailures = 0;
   private lastExit: ProcessStatus['lastExit'] = null;
-  private lastProbeError: string | null = null;
-  private lastProbeKind: ProbeKind | null = null;
+  private lastProbe: { kind: ProbeKind; error: string } | null = null;
   private readySince: number | null = null;
-  private backoffTimer: NodeJS.Timeout | null = null;
+  private backoffTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | null = null;
   private resolveStopped: (() => void) | null = null;
   private waiters = new Set<Waiter>();
-  private lines: { line: string; stream: 'stdout' | 'stderr' }[] = [];
+  private lines: string[] = [];
   /** Why the last run ended, in words ("exited with code 3", "failed liveness 3 times (…)"). */
   private lastReason: string | null = null;
 
@@ -164,8 +166,7 @@ export class ManagedProcess {
 
   /** Spawns the process. Once only. */
   start(): void {
-    if (this.started) throw new Error(`${this.label} was already started`);
-    this.started = true;
+    if (this.run) throw new Error(`${this.label} was already started`);
     this.spawnRun();
   }
 
@@ -180,14 +181,14 @@ export class ManagedProcess {
       state: this.state,
       restarts: this.restarts,
       lastExit: this.lastExit ? { ...this.lastExit } : null,
-      lastProbeError: this.lastProbeError,
+      lastProbeError: this.lastProbe && `${this.lastProbe.kind} probe: ${this.lastProbe.error}`,
       readySince: this.readySince === null ? null : new Date(this.readySince).toISOString(),
     };
   }
 
   /** The last output lines (both streams, oldest first, at most 20). */
   recentOutput(): string[] {
-    return this.lines.map((l) => l.line);
+    return [...this.lines];
   }
 
   /**
@@ -218,15 +219,15 @@ export class ManagedProcess {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = new Promise<void>((resolve) => (this.resolveStopped = resolve));
-    this.clearBackoff();
-    this.rejectWaiters(new Error(`${this.label} was stopped before it was ready`));
+    clearTimeout(this.backoffTimer);
+    this.settleWaiters(new Error(`${this.label} was stopped before it was ready`));
     const run = this.run;
-    if (!run || run.exited) {
-      this.finishStopped();
-    } else {
-      this.leaveReady();
-      this.state = 'stopping';
+    if (run && !run.exited) {
+      this.setState('stopping');
       this.terminate(run);
+    } else {
+      this.setState('stopped');
+      this.finishStopped();
     }
     return this.stopping;
   }
@@ -235,7 +236,6 @@ export class ManagedProcess {
   // Spawning and exits
 
   private spawnRun(): void {
-    this.backoffTimer = null;
     const [first, ...args] = this.spec.command as [string, ...string[]];
     const file = first === 'node' ? process.execPath : first;
     let child: ChildProcess | null = null;
@@ -260,7 +260,6 @@ export class ManagedProcess {
       killReason: null,
       terminating: false,
       killed: false,
-      timers: new Map(),
       abort: new AbortController(),
       startupPassed: false,
       failures: { startup: 0, readiness: 0, liveness: 0 },
@@ -269,7 +268,7 @@ export class ManagedProcess {
       spawnError,
     };
     this.run = run;
-    this.state = 'starting';
+    this.setState('starting');
     if (!child) {
       this.onRunEnded(run);
       return;
@@ -288,10 +287,9 @@ export class ManagedProcess {
       run.exitCode = code;
       run.exitSignal = signal;
       // Gone: no more probes (they would only fail), no readiness; the exit is acted upon when its output is in.
-      this.clearRunTimers(run);
       run.abort.abort();
       // 'close' follows once stdout/stderr are drained, unless a grandchild keeps them open.
-      this.runTimer(run, OUTPUT_GRACE_MS, () => this.onRunEnded(run), true);
+      run.graceTimer = setTimeout(() => this.onRunEnded(run), OUTPUT_GRACE_MS);
     });
     child.once('close', (code, signal) => {
       if (run.spawnError) return;
@@ -308,10 +306,12 @@ export class ManagedProcess {
   private onRunEnded(run: Run): void {
     if (run.exited) return;
     run.exited = true;
-    this.clearRunTimers(run);
+    clearTimeout(run.killTimer);
+    clearTimeout(run.graceTimer);
     run.abort.abort();
     const now = Date.now();
-    this.leaveReady(now);
+    // Before the failure count below: a long enough ready spell resets it first.
+    this.setState(this.stopping ? 'stopped' : 'backoff', now);
     const code = run.spawnError ? null : run.exitCode;
     const signal = run.spawnError ? null : run.exitSignal;
     this.lastExit = { code, signal, at: new Date(now).toISOString() };
@@ -319,7 +319,6 @@ export class ManagedProcess {
 
     if (this.stopping) {
       this.lastReason = how;
-      this.state = 'stopped';
       this.emit({ type: 'exited', pid: run.pid, code, signal, expected: true, message: `${this.label} ${how}` });
       this.finishStopped();
       return;
@@ -328,15 +327,12 @@ export class ManagedProcess {
     const reason = run.killReason ?? how;
     this.lastReason = reason;
     const output = this.quoteOutput();
-    this.rejectWaiters(new Error(`${this.label} ${reason} before it was ready${output ? `: ${output}` : ''}`));
+    this.settleWaiters(new Error(`${this.label} ${reason} before it was ready${output ? `: ${output}` : ''}`));
     this.consecutiveFailures += 1;
     const { initialBackoffMs, maxBackoffMs } = this.spec.restart;
     const delayMs = Math.min(initialBackoffMs * 2 ** Math.min(this.consecutiveFailures - 1, 30), maxBackoffMs);
     const restart = this.restarts + 1;
-    this.state = 'backoff';
     this.backoffTimer = setTimeout(() => {
-      this.backoffTimer = null;
-      if (this.stopping || this.run !== run) return;
       this.restarts = restart;
       this.spawnRun();
     }, delayMs);
@@ -366,8 +362,6 @@ export class ManagedProcess {
   }
 
   private finishStopped(): void {
-    this.state = 'stopped';
-    this.readySince = null;
     this.emit({ type: 'stopped', message: `${this.label} stopped` });
     this.resolveStopped?.();
     this.resolveStopped = null;
@@ -375,24 +369,15 @@ export class ManagedProcess {
 
   /** SIGTERM to the process group now, SIGKILL after `stopTimeoutMs` if it is still there. */
   private terminate(run: Run): void {
-    this.clearRunTimers(run);
     run.abort.abort();
-    if (run.terminating) {
-      // Already being killed (e.g. after failed liveness): keep its SIGKILL deadline, which clearRunTimers kept.
-      return;
-    }
+    if (run.terminating) return; // already being killed (e.g. after failed liveness): its SIGKILL deadline stands
     run.terminating = true;
     this.signal(run, 'SIGTERM');
-    this.runTimer(
-      run,
-      this.spec.stopTimeoutMs,
-      () => {
-        if (hasExited(run)) return; // exited, output still draining
-        run.killed = true;
-        this.signal(run, 'SIGKILL');
-      },
-      true,
-    );
+    run.killTimer = setTimeout(() => {
+      if (hasExited(run)) return; // exited, output still draining
+      run.killed = true;
+      this.signal(run, 'SIGKILL');
+    }, this.spec.stopTimeoutMs);
   }
 
   private signal(run: Run, signal: NodeJS.Signals): void {
@@ -413,9 +398,8 @@ export class ManagedProcess {
   private killForRestart(run: Run, reason: string): void {
     if (run.exited || run.terminating) return;
     run.killReason = reason;
-    this.leaveReady();
-    this.state = 'unready';
-    this.rejectWaiters(new Error(`${this.label} ${reason}`));
+    this.setState('unready');
+    this.settleWaiters(new Error(`${this.label} ${reason}`));
     this.terminate(run);
   }
 
@@ -425,25 +409,24 @@ export class ManagedProcess {
   private startProbing(run: Run): void {
     const { port, probes } = this.spec;
     if (port === null) {
-      this.runTimer(run, NO_PROBE_READY_AFTER_MS, () => {
+      this.after(run, NO_PROBE_READY_AFTER_MS, () => {
         run.startupPassed = true;
         this.becomeReady(run);
       });
       return;
     }
     if (probes.startup) {
-      const startup = probes.startup;
-      this.runTimer(run, this.spec.startupTimeoutMs, () => {
+      this.after(run, this.spec.startupTimeoutMs, () => {
         if (run.startupPassed) return;
-        const last = run.failures.startup > 0 && this.lastProbeKind === 'startup' ? ` (${stripKind(this.lastProbeError)})` : '';
+        const last = run.failures.startup > 0 && this.lastProbe?.kind === 'startup' ? ` (${this.lastProbe.error})` : '';
         this.killForRestart(run, `startup probe did not pass within ${formatDuration(this.spec.startupTimeoutMs)}${last}`);
       });
-      this.probeLoop(run, 'startup', startup, 0);
+      this.probeLoop(run, 'startup', probes.startup, 0);
     } else if (probes.readiness) {
       this.afterStartup(run);
     } else {
       // A port but nothing to probe ready-ness with: the same grace period as without a port.
-      this.runTimer(run, NO_PROBE_READY_AFTER_MS, () => this.afterStartup(run));
+      this.after(run, NO_PROBE_READY_AFTER_MS, () => this.afterStartup(run));
     }
   }
 
@@ -463,30 +446,25 @@ export class ManagedProcess {
       if (!this.isLive(run)) return;
       this.onProbeResult(run, kind, probe, error);
       if (!this.isLive(run) || (kind === 'startup' && run.startupPassed)) return;
-      this.runTimer(run, Math.max(0, probe.periodMs - (Date.now() - startedAt)), () => void tick());
+      this.after(run, Math.max(0, probe.periodMs - (Date.now() - startedAt)), () => void tick());
     };
-    this.runTimer(run, firstDelayMs, () => void tick());
+    this.after(run, firstDelayMs, () => void tick());
   }
 
   private onProbeResult(run: Run, kind: ProbeKind, probe: ProbeSpec, error: string | null): void {
     if (error === null) {
       run.failures[kind] = 0;
-      if (this.lastProbeKind === kind) {
-        this.lastProbeError = null;
-        this.lastProbeKind = null;
-      }
+      if (this.lastProbe?.kind === kind) this.lastProbe = null;
       if (kind === 'startup') this.afterStartup(run);
       else if (kind === 'readiness') this.becomeReady(run);
       return;
     }
     run.failures[kind] += 1;
-    this.lastProbeError = `${kind} probe: ${error}`;
-    this.lastProbeKind = kind;
+    this.lastProbe = { kind, error };
     const failures = run.failures[kind];
     if (kind === 'readiness' && failures === probe.failureThreshold && run.pid !== null) {
       const wasReady = this.state === 'ready';
-      this.leaveReady();
-      this.state = 'unready';
+      this.setState('unready');
       this.emit({
         type: 'unready',
         pid: run.pid,
@@ -509,20 +487,16 @@ export class ManagedProcess {
     if (!this.isLive(run) || this.state === 'ready' || run.pid === null) return;
     this.state = 'ready';
     this.readySince = Date.now();
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) {
-      clearTimeout(w.timer);
-      w.resolve();
-    }
+    this.settleWaiters();
     const port = this.spec.port === null ? '' : `, port ${this.spec.port}`;
     this.emit({ type: 'ready', pid: run.pid, message: `${this.label} is ready (pid ${run.pid}${port})` });
   }
 
-  /** Leaves the ready state; a long enough ready spell resets the back-off. */
-  private leaveReady(now = Date.now()): void {
+  /** Any state but ready; leaving ready after a long enough spell resets the back-off. */
+  private setState(state: Exclude<ProcessState, 'ready'>, now = Date.now()): void {
     if (this.readySince !== null && now - this.readySince >= BACKOFF_RESET_AFTER_MS) this.consecutiveFailures = 0;
     this.readySince = null;
+    this.state = state;
   }
 
   private isLive(run: Run): boolean {
@@ -533,7 +507,7 @@ export class ManagedProcess {
     const run = this.run;
     if (this.state === 'backoff') return `it is waiting to restart (it ${this.lastReason ?? 'exited'})`;
     if (!run || hasExited(run)) return 'it is not running';
-    if (this.lastProbeError) return `${this.lastProbeError}`;
+    if (this.lastProbe) return `${this.lastProbe.kind} probe: ${this.lastProbe.error}`;
     if (this.spec.port !== null && this.spec.probes.startup && !run.startupPassed) return 'startup probe has not passed yet';
     if (this.spec.port !== null && this.spec.probes.readiness) return 'readiness probe has not passed yet';
     return `state ${this.state}`;
@@ -568,49 +542,33 @@ export class ManagedProcess {
 
   private onLine(raw: string, stream: 'stdout' | 'stderr'): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    this.lines.push({ line, stream });
+    this.lines.push(line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
-    this.hooks.onOutput(line, stream, this.spec);
+    this.hooks.onOutput(line, stream);
   }
 
   /** The last few output lines, readable: for pino JSON lines the message (and error message). */
   private quoteOutput(): string {
     return this.lines
       .slice(-QUOTED_LINES)
-      .map((l) => readableLine(l.line))
+      .map(readableLine)
       .filter((l) => l.length > 0)
       .join(' | ');
   }
 
-  private rejectWaiters(err: Error): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) {
+  /** Resolves every waitReady, or rejects them with `err`. */
+  private settleWaiters(err?: Error): void {
+    for (const w of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(err);
+      if (err) w.reject(err);
+      else w.resolve();
     }
+    this.waiters.clear();
   }
 
-  /** A timer that belongs to `run`: cleared when the run ends; `keep` timers survive clearRunTimers until the exit. */
-  private runTimer(run: Run, ms: number, fn: () => void, keep = false): void {
-    const timer = setTimeout(() => {
-      run.timers.delete(timer);
-      fn();
-    }, ms);
-    run.timers.set(timer, keep);
-  }
-
-  private clearRunTimers(run: Run): void {
-    for (const [timer, keep] of run.timers) {
-      if (keep && !run.exited) continue;
-      clearTimeout(timer);
-      run.timers.delete(timer);
-    }
-  }
-
-  private clearBackoff(): void {
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.backoffTimer = null;
+  /** Calls `fn` after `ms`, unless the run is aborted first. */
+  private after(run: Run, ms: number, fn: () => void): void {
+    sleep(ms, undefined, { signal: run.abort.signal }).then(fn, () => undefined);
   }
 
   private emit(event: DistributiveOmit<ProcessEvent, 'at' | 'process' | 'release' | 'service' | 'index'>): void {
@@ -633,14 +591,13 @@ function hasExited(run: Run): boolean {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** One GET; null when it passed (2xx/3xx), else what went wrong, e.g. `GET /health/live: 503`. */
-export async function probeHttp(port: number, probe: ProbeSpec, signal: AbortSignal): Promise<string | null> {
+async function probeHttp(port: number, probe: ProbeSpec, signal: AbortSignal): Promise<string | null> {
   const what = `GET ${probe.path}`;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), probe.timeoutMs);
+  const timeout = AbortSignal.timeout(probe.timeoutMs);
   try {
     const res = await request(`http://127.0.0.1:${port}${probe.path}`, {
       method: 'GET',
-      signal: AbortSignal.any([signal, timeout.signal]),
+      signal: AbortSignal.any([signal, timeout]),
       // One connection per probe: nothing is kept open towards a process that may be killed at any moment.
       reset: true,
       headers: { 'user-agent': 'slipway-probe' },
@@ -648,40 +605,19 @@ export async function probeHttp(port: number, probe: ProbeSpec, signal: AbortSig
     await res.body.dump();
     return res.statusCode >= 200 && res.statusCode < 400 ? null : `${what}: ${res.statusCode}`;
   } catch (err) {
-    if (timeout.signal.aborted) return `${what}: no answer within ${formatDuration(probe.timeoutMs)}`;
+    if (timeout.aborted) return `${what}: no answer within ${formatDuration(probe.timeoutMs)}`;
     if (signal.aborted) return `${what}: aborted`;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED') return `${what}: connection refused`;
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${what}: connection reset`;
     return `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-/** `250 ms`, `2 s`, `1.5 s`, `90 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1).replace(/\.0$/, '')} s`;
-}
-
-function stripKind(probeError: string | null): string {
-  return (probeError ?? '').replace(/^\w+ probe: /, '');
 }
 
 /** A pino JSON line as its message (plus the error's message); anything else as it is. */
 function readableLine(line: string): string {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith('{')) return trimmed;
-  try {
-    const parsed = JSON.parse(trimmed) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return trimmed;
-    const { msg, err } = parsed as { msg?: unknown; err?: { message?: unknown } };
-    if (typeof msg !== 'string') return trimmed;
-    const errMessage = err && typeof err.message === 'string' && !msg.includes(err.message) ? `: ${err.message}` : '';
-    return `${msg}${errMessage}`;
-  } catch {
-    return trimmed;
-  }
+  const { msg, err } = (parseObject(line) ?? {}) as { msg?: unknown; err?: { message?: unknown } };
+  if (typeof msg !== 'string') return line.trim();
+  const errMessage = err && typeof err.message === 'string' && !msg.includes(err.message) ? `: ${err.message}` : '';
+  return `${msg}${errMessage}`;
 }

@@ -83,9 +83,10 @@ export class LocalStack {
       restart: { initialBackoffMs: 1_000, maxBackoffMs: 30_000 },
       stopTimeoutMs: this.config.timeouts.stop,
     };
+    const source = { release: release.id, process: `${name}#${index}` };
     const proc = new ManagedProcess(spec, {
       onEvent: (e) => this.hooks.onProcessEvent(e),
-      onOutput: (line, stream) => this.hooks.onOutput(line, stream, { release: release.id, process: `${name}#${index}` }),
+      onOutput: (line, stream) => this.hooks.onOutput(line, stream, source),
     });
     proc.start();
     return { process: proc, service: name, port, metricsPort, routed: service.routes.length > 0 };

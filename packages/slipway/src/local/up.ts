@@ -77,10 +77,10 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     ],
   });
   shutdown.installSignalHandlers();
-  writeFileSync(
-    instanceFile,
-    JSON.stringify({ pid: process.pid, publicUrl: '', startedAt: new Date().toISOString() } satisfies UpInstance),
-  );
+  const startedAt = new Date().toISOString();
+  const writeInstance = (publicUrl: string) =>
+    writeFileSync(instanceFile, JSON.stringify({ pid: process.pid, publicUrl, startedAt } satisfies UpInstance));
+  writeInstance(''); // claimed at once; the URL follows when the router listens
 
   try {
     let databaseUrl: string;
@@ -97,16 +97,15 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     if (!stable || !store.exists(stable)) {
       say('no release yet: building the working tree into the first one');
       const built = await buildRelease(loaded, store, (l) => say(l), !options.build);
-      appendHistory(
-        store,
-        built.id,
-        null,
-        'promoted',
-        'first release, started by slipway up',
-        Date.now() - built.durationMs,
-        built.id,
-        'initial',
-      );
+      appendHistory(store, {
+        id: built.id,
+        kind: 'initial',
+        strategy: null,
+        result: 'promoted',
+        reason: 'first release, started by slipway up',
+        startedAt: Date.now() - built.durationMs,
+        stableAfter: built.id,
+      });
       stable = built.id;
     }
     const appDir = store.appDir(stable);
@@ -150,7 +149,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     await stack.waitReady(stable, config.timeouts.ready);
     await stack.makeStable(stable);
     stack.setWeights({ [stable]: 100 });
-    writeFileSync(instanceFile, JSON.stringify({ pid: process.pid, publicUrl, startedAt: new Date().toISOString() } satisfies UpInstance));
+    writeInstance(publicUrl);
     say(`ready at ${publicUrl} (release ${stable})`, { url: publicUrl, release: stable });
     if (options.pretty) {
       process.stdout.write(

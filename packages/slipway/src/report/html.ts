@@ -1,5 +1,6 @@
 import { TERMINAL_EVENTS, type AnalysisResult, type ReleaseEvent, type Verdict, type WindowFigures } from '../engine/events.js';
-import { formatDuration, formatMs, formatRate, formatWeights, intervalFigures, weightPercents, type IntervalFigures } from './terminal.js';
+import { formatDuration } from '../format.js';
+import { formatMs, formatRate, formatWeights, intervalFigures, weightPercents, type IntervalFigures } from './terminal.js';
 
 type EventOf<T extends ReleaseEvent['type']> = Extract<ReleaseEvent, { type: T }>;
 type Tone = 'ok' | 'fail' | 'warn' | 'info';
@@ -244,8 +245,7 @@ function chartsSection(s: Summary): string {
   const xMax = Math.max(1, (s.endMs - s.startMs) / 1000);
   const weights = weightLines(s, seconds, xMax);
   const intervals = metricIntervals(s.events, seconds);
-  const candidateServed = [...intervals.values()].some((list) => list.some((i) => i.release === s.release && i.figures.requests > 0));
-  if (!weights.some((line) => line.release === s.release) && !candidateServed) {
+  if (!weights.some((line) => line.release === s.release) && !intervals.has(s.release)) {
     const text =
       s.outcome.kind === 'rolled-back'
         ? `${s.release} never received traffic: it was rolled back before the first traffic step (${s.outcome.detail}).`
@@ -271,7 +271,8 @@ function chartsSection(s: Summary): string {
     yLabel: (v) => `${v}%`,
     lines: weights,
   };
-  const charts = [renderChart(weightChart, xMax, markers, styles)];
+  const draw = (chart: Chart) => renderChart(chart, xMax, markers, styles);
+  const charts = [draw(weightChart)];
   if (intervals.size === 0) {
     const samples = s.events.filter((e) => e.type === 'metrics').length;
     const why =
@@ -294,7 +295,7 @@ function chartsSection(s: Summary): string {
     );
     const errorChart = valueChart('error-rate', 'Error rate (5xx)', errors, 0.01, formatRate);
     const latencyChart = valueChart('latency-p95', 'p95 latency', latency, 10, (v) => `${round(v)} ms`);
-    charts.push(renderChart(errorChart, xMax, markers, styles), renderChart(latencyChart, xMax, markers, styles));
+    charts.push(draw(errorChart), draw(latencyChart));
   }
   return `<section><h2>Traffic and health</h2>
 <p class="note">Per interval between metrics samples; x axis is time since the deploy started (m:ss). Vertical lines mark analyses: ✓ pass, ✗ fail, ? inconclusive.</p>
@@ -327,7 +328,6 @@ function weightLines(s: Summary, seconds: (at: string) => number, xMax: number):
 }
 
 interface Interval {
-  release: string;
   from: number;
   to: number;
   figures: IntervalFigures;
@@ -343,7 +343,7 @@ function metricIntervals(events: ReleaseEvent[], seconds: (at: string) => number
       for (const release of Object.keys(e.sample.releases)) {
         const figures = intervalFigures(e.sample.releases[release], previous.sample.releases[release]);
         const list = byRelease.get(release) ?? [];
-        list.push({ release, from: seconds(previous.at), to: seconds(e.at), figures });
+        list.push({ from: seconds(previous.at), to: seconds(e.at), figures });
         byRelease.set(release, list);
       }
     }

@@ -1,4 +1,5 @@
-import { diffMetrics, quantileMs } from '../engine/analysis.js';
+import { diffMetrics, windowFigures } from '../engine/analysis.js';
+import { formatDuration, trimZero } from '../format.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, Weights } from '../engine/events.js';
 import type { ReleaseMetrics } from '../local/metrics.js';
 
@@ -17,9 +18,8 @@ export interface IntervalFigures {
 /** Subtracts `previous` from `current` (a release missing from a sample counts as zero; see diffMetrics for restarts). */
 export function intervalFigures(current: ReleaseMetrics | undefined, previous: ReleaseMetrics | undefined): IntervalFigures {
   if (!current) return { requests: 0, errors: 0, errorRate: null, p95Ms: null };
-  const m = diffMetrics(current, previous);
-  const errors = m.statusClasses['5xx'];
-  return { requests: m.requests, errors, errorRate: m.requests > 0 ? errors / m.requests : null, p95Ms: quantileMs(m.latency, 0.95) };
+  const { requests, errors, errorRate, p95Ms } = windowFigures(diffMetrics(current, previous), 0);
+  return { requests, errors, errorRate: requests > 0 ? errorRate : null, p95Ms };
 }
 
 /** Weights as shares of the routing table, in percent (weights are relative). */
@@ -30,15 +30,6 @@ export function weightPercents(weights: Weights): Record<string, number> {
 
 // ---- formatting ----
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${trimZero(seconds.toFixed(1))} s`;
-  const whole = Math.round(seconds);
-  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
-  return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
-}
-
 /** An error rate (0..1) as a percentage; tiny non-zero rates keep two decimals so they don't read as 0.0%. */
 export function formatRate(rate: number): string {
   return `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 2 : 1)}%`;
@@ -48,7 +39,7 @@ export function formatMs(ms: number): string {
   return `${ms >= 10 ? Math.round(ms) : Number(ms.toPrecision(2))} ms`;
 }
 
-export function formatWeight(percent: number): string {
+function formatWeight(percent: number): string {
   return `${Number.isInteger(percent) ? percent : trimZero(percent.toFixed(1))}%`;
 }
 
@@ -61,19 +52,17 @@ export function formatWeights(weights: Weights, candidate: string): string {
 }
 
 /** Text from events on one terminal line: control characters (newlines, escape sequences) become spaces. */
-export function oneLine(text: string): string {
+function oneLine(text: string): string {
   return text
     .replace(/\p{Cc}+/gu, ' ')
     .replace(/ {2,}/g, ' ')
     .trim();
 }
 
-const trimZero = (fixed: string) => fixed.replace(/\.0+$/, '');
-
 // ---- colours ----
 
 type Paint = (text: string) => string;
-export interface Style {
+interface Style {
   ok: Paint;
   fail: Paint;
   warn: Paint;
