@@ -62,6 +62,9 @@ export default defineConfig({
     maxP95: '500ms',
     maxP99: '1s',
     synthetic: { path: '/api/streams', token: 'a' },
+    // A fresh Node process serves this route about twice as slowly for its first ~2,000 requests (JIT); warm the
+    // candidate with uncounted reads so the first step compares steady states (measured: docs/runbooks/releases.md).
+    warmupRequests: 2_000,
   },
   timeouts: { ready: '60s', drain: '30s', pause: '15m' },
 });

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // npm run bench, part 2: releases under steady load (autocannon, 50 keep-alive connections, loopback), from one run:
+// the load is held at RATE requests per second, about half of what this machine serves, because a saturating
+// closed-loop load piles every connection onto whichever release is a little slower, and the comparison would
+// then measure the overload, not the release.
 // (b) requests failed during a blue-green deploy and during a canary promote;
 // (c) for a canary whose error rate turns to 30% once it has traffic: time from its first failed request to all
 //     traffic back on stable, and the share of all requests (during that deploy) that the faulty release served.
@@ -15,6 +18,7 @@ import { ControlClient, loadSlipwayConfig } from '@slipway/slipway';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(root, 'packages/slipway/dist/cli.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const RATE = Number(process.env.BENCH_RATE ?? 400);
 
 // The repository's slipway.config.ts, run from a copy of the built tree in a temporary folder, with 5 s steps.
 const repo = (await loadSlipwayConfig(root)).config;
@@ -70,7 +74,13 @@ async function until(check, what, ms = 60_000) {
 /** autocannon at the router while `during` runs; counts every answer by time. */
 async function underLoad(url, token, during) {
   const answers = [];
-  const instance = autocannon({ url: `${url}/api/streams`, connections: 50, duration: 600, headers: { authorization: `Bearer ${token}` } });
+  const instance = autocannon({
+    url: `${url}/api/streams`,
+    connections: 50,
+    overallRate: RATE,
+    duration: 600,
+    headers: { authorization: `Bearer ${token}` },
+  });
   instance.on('response', (_client, status) => answers.push({ at: Date.now(), status }));
   let errors = 0;
   instance.on('reqError', () => (errors += 1));
@@ -99,7 +109,13 @@ try {
       return { code: await deploy.exited, events: deploy.events() };
     });
     const last = run.result.events.at(-1);
-    rows.push({ what: `${strategy} deploy of a good release`, result: last?.type, requests: run.total, failed: run.failed });
+    rows.push({
+      what: `${strategy} deploy of a good release`,
+      result: last?.type,
+      reason: last?.reason,
+      requests: run.total,
+      failed: run.failed,
+    });
   }
 
   const before = await control.metrics();
@@ -127,9 +143,11 @@ try {
   const all = Object.keys(after).reduce((n, r) => n + served(after, r) - served(before, r), 0);
   const share = all ? (served(after, id) - served(before, id)) / all : 0;
 
-  console.log('\n(b) failed requests during releases under steady load (50 connections, GET /api/streams)');
-  for (const r of rows)
-    console.log(`  ${r.what.padEnd(34)} ${String(r.result).padEnd(9)} ${String(r.requests).padStart(7)} requests  ${r.failed} failed`);
+  console.log(`\n(b) failed requests during releases under steady load (50 connections, ${RATE} req/s, GET /api/streams)`);
+  for (const r of rows) {
+    console.log(`  ${r.what.padEnd(34)} ${String(r.result).padEnd(11)} ${String(r.requests).padStart(7)} requests  ${r.failed} failed`);
+    if (r.reason) console.log(`    ${r.reason.split('\n')[0]}`);
+  }
   console.log('\n(c) a canary whose error rate turns to 30% once it has 10% of traffic');
   console.log(`  result: ${events.at(-1)?.type} — ${events.at(-1)?.reason?.split('\n')[0] ?? ''}`);
   if (firstFailure && back) {

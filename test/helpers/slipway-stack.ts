@@ -60,7 +60,7 @@ function configText(repo: RepoConfig, source: string, stateDir: string, options:
         { weight: 50, hold: '3s' },
       ],
     },
-    analysis: { ...repo.analysis, minRequests: 50, ...options.analysis },
+    analysis: { ...repo.analysis, minRequests: 50, warmupRequests: 200, ...options.analysis },
     timeouts: { ...repo.timeouts, ready: '15s', drain: '5s', pause: '2m', stop: '5s' },
   };
   return `// written by test/helpers/slipway-stack.ts from the repository's slipway.config.ts\nexport default ${JSON.stringify(config, null, 2)};\n`;

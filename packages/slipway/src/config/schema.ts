@@ -46,6 +46,7 @@ const service = z.strictObject({
 const step = z.strictObject({
   /** Candidate's share of traffic, percent. */
   weight: z.number().min(0).max(100),
+  /** How long the step is measured at this weight (after analysis.settle). */
   hold: duration,
 });
 
@@ -78,8 +79,15 @@ const analysis = z
       .prefault({}),
     alpha: z.number().gt(0).lt(1).default(0.05),
     slo: z.strictObject({ target: z.number().gt(0).lt(1).default(0.999), maxBurnRate: z.number().gt(0).default(14.4) }).prefault({}),
-    /** Uncounted synthetic requests to the candidate before its first step is measured (0: none). */
-    warmupRequests: z.number().int().min(0).max(10_000).default(20),
+    /**
+     * Time after each traffic shift that is not measured: both releases' connection pools and JIT adjust to their new
+     * share first, so a step is judged on its steady state, not on the jolt of the shift.
+     */
+    settle: duration.default(1_000),
+    /** Uncounted synthetic requests (analysis.synthetic's path) to the candidate after the smoke suite, before any user traffic (0: none). */
+    warmupRequests: z.number().int().min(0).max(100_000).default(20),
+    /** The warm-up stops after this long even if it has not sent warmupRequests. */
+    warmupTimeout: duration.default(10_000),
     /** How long past a step's hold synthetic traffic may keep topping up a short sample before the step is inconclusive. */
     sampleTimeout: duration.default(60_000),
     /** Error-budget burn is measured over this trailing window of the candidate's traffic. */

@@ -117,6 +117,7 @@ export class ReleaseRun {
       await this.migrate(appDir);
       await this.startCandidate(appDir, overrides);
       await this.smoke(appDir);
+      await this.warmUp();
       const steps = stepsFor(this.ctx.loaded, this.strategy);
       for (const [index, step] of steps.entries()) await this.runStep(index + 1, steps.length, step);
       await promote(this.ctx, this.id, this.stable, this.emit, this.started);
@@ -219,6 +220,14 @@ export class ReleaseRun {
     if (failure) throw new RollBack(`smoke suite failed at ${failure}`);
   }
 
+  /**
+   * The release the candidate is compared with at this step: the stable one while it still serves users. At 0%
+   * (blue-green) it would only be an idle process, and comparing loaded with idle says nothing about the release.
+   */
+  private baseline(): string | null {
+    return this.stable && (this.weights[this.stable] ?? 0) > 0 ? this.stable : null;
+  }
+
   private weightsAt(candidateWeight: number): Weights {
     if (!this.stable || candidateWeight >= 100) return { [this.id]: 100, ...(this.stable ? { [this.stable]: 0 } : {}) };
     return { [this.stable]: 100 - candidateWeight, [this.id]: candidateWeight };
@@ -239,8 +248,7 @@ export class ReleaseRun {
     this.weights = weights;
     this.emit({ type: 'step-started', step, steps, weights, holdMs });
     const synthetic = await this.syntheticTraffic();
-    // A just-started process answers its first requests slowly (JIT, cold pools): warm it before measuring.
-    if (step === 1 && synthetic && config.analysis.warmupRequests > 0) await synthetic.candidate.warmup(config.analysis.warmupRequests);
+    await this.waitOrDecision(config.analysis.settle);
     const start = await this.sample();
     const stepStarted = Date.now();
     const every = this.ctx.sampleEveryMs ?? 1_000;
@@ -251,36 +259,55 @@ export class ReleaseRun {
     const sampleDeadline = stepStarted + holdMs + config.analysis.sampleTimeout;
     for (;;) {
       const left = holdMs - (Date.now() - stepStarted);
-      if (left <= 0 && (result?.verdict !== 'inconclusive' || !synthetic || Date.now() >= sampleDeadline)) break;
+      if (result && left <= 0 && (result.verdict !== 'inconclusive' || !synthetic || Date.now() >= sampleDeadline)) break;
       await this.waitOrDecision(left > 0 ? Math.min(every, left) : every);
       const now = await this.sample();
-      const elapsed = Math.min(1, (Date.now() - stepStarted) / holdMs);
+      const elapsed = holdMs > 0 ? Math.min(1, (Date.now() - stepStarted) / holdMs) : 1;
       if (synthetic) await this.topUp(step, synthetic, start, now, elapsed);
       result = this.analyse(start, now, synthetic);
       if (result.verdict === 'fail') break;
     }
-    result ??= this.analyse(start, await this.sample(), synthetic);
     this.emit({ type: 'analysis', step, result });
     if (result.verdict === 'fail') throw new RollBack(`analysis failed at step ${step} (${weight}%): ${result.reason}`);
     if (result.verdict === 'inconclusive') await this.pause(step, result.reason, config.timeouts.pause);
+  }
+
+  /** A just-started process answers its first requests slowly (JIT, cold pools): warm it before users reach it. */
+  private async warmUp(): Promise<void> {
+    const { synthetic, warmupRequests, warmupTimeout } = this.ctx.loaded.config.analysis;
+    if (synthetic === false || warmupRequests === 0) return;
+    const started = Date.now();
+    const warm = new SyntheticTraffic(
+      this.replicas.map((r) => r.url!),
+      synthetic.path,
+      this.syntheticHeaders(),
+      synthetic.concurrency,
+    );
+    await warm.send(warmupRequests, started + warmupTimeout);
+    this.emit({ type: 'candidate-warmed', requests: warm.sent, durationMs: Date.now() - started });
+  }
+
+  private syntheticHeaders(): Record<string, string> {
+    const s = this.ctx.loaded.config.analysis.synthetic;
+    const tokenFile = this.ctx.loaded.smokeTokenFile;
+    const token = s && s.token && existsSync(tokenFile) ? readSecrets(tokenFile)[s.token] : undefined;
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   private async syntheticTraffic(): Promise<{ candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null> {
     const { config } = this.ctx.loaded;
     const s = config.analysis.synthetic;
     if (s === false) return null;
-    const headers: Record<string, string> = {};
-    if (s.token && existsSync(this.ctx.loaded.smokeTokenFile)) {
-      const token = readSecrets(this.ctx.loaded.smokeTokenFile)[s.token];
-      if (token) headers.authorization = `Bearer ${token}`;
-    }
+    const headers = this.syntheticHeaders();
     const candidate = new SyntheticTraffic(
       this.replicas.map((r) => r.url!),
       s.path,
       headers,
       s.concurrency,
     );
-    const baselineUrls = this.stable ? routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.stable).map((r) => r.url!) : [];
+    const baselineUrls = this.baseline()
+      ? routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.baseline()!).map((r) => r.url!)
+      : [];
     const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
     return { candidate, baseline };
   }
@@ -299,8 +326,9 @@ export class ReleaseRun {
     const sends: Promise<void>[] = [];
     const missing = due - real(this.id) - synthetic.candidate.sent;
     if (missing > 0) sends.push(synthetic.candidate.send(missing));
-    if (synthetic.baseline && this.stable) {
-      const missingBase = due - real(this.stable) - synthetic.baseline.sent;
+    const baseline = this.baseline();
+    if (synthetic.baseline && baseline) {
+      const missingBase = due - real(baseline) - synthetic.baseline.sent;
       if (missingBase > 0) sends.push(synthetic.baseline.send(missingBase));
     }
     if (sends.length === 0) return;
@@ -325,7 +353,8 @@ export class ReleaseRun {
     const windowOf = (id: string) => diffMetrics(now.releases[id] ?? emptyMetrics(), start.releases[id]);
     let candidate = windowOf(this.id);
     if (synthetic) candidate = addMetrics(candidate, synthetic.candidate.counters.snapshot());
-    let baseline: ReleaseMetrics | null = this.stable ? windowOf(this.stable) : null;
+    const baselineId = this.baseline();
+    let baseline: ReleaseMetrics | null = baselineId ? windowOf(baselineId) : null;
     if (baseline && synthetic?.baseline) baseline = addMetrics(baseline, synthetic.baseline.counters.snapshot());
     const burnFrom =
       [...this.samples].reverse().find((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;

@@ -68,6 +68,7 @@ export type ReleaseEvent =
   | (EventBase & { type: 'migrations-applied'; applied: string[]; durationMs: number })
   | (EventBase & { type: 'candidate-starting'; replicas: number })
   | (EventBase & { type: 'candidate-ready'; durationMs: number; upstreams: string[] })
+  | (EventBase & { type: 'candidate-warmed'; requests: number; durationMs: number })
   | (EventBase & { type: 'smoke-finished'; passed: number; failed: number; skipped: number; failure: string | null; durationMs: number })
   | (EventBase & { type: 'step-started'; step: number; steps: number; weights: Weights; holdMs: number })
   | (EventBase & { type: 'synthetic-traffic'; step: number; requests: number; reason: string })

@@ -8,7 +8,7 @@ import { ReleaseCounters } from '../local/metrics.js';
  * the analysis adds to what the router saw.
  */
 export class SyntheticTraffic {
-  counters = new ReleaseCounters();
+  readonly counters = new ReleaseCounters();
   sent = 0;
   private next = 0;
 
@@ -19,18 +19,11 @@ export class SyntheticTraffic {
     private readonly concurrency: number,
   ) {}
 
-  /** Requests that are sent but not counted; call it before any counted request. */
-  async warmup(count: number): Promise<void> {
-    await this.send(count);
-    this.sent = 0;
-    this.counters = new ReleaseCounters();
-  }
-
-  /** Sends `count` requests, `concurrency` at a time, round-robin over the replicas. */
-  async send(count: number): Promise<void> {
+  /** Sends `count` requests, `concurrency` at a time, round-robin over the replicas; none is started after `until` (epoch ms). */
+  async send(count: number, until = Infinity): Promise<void> {
     let left = count;
     const worker = async () => {
-      while (left > 0) {
+      while (left > 0 && Date.now() < until) {
         left -= 1;
         await this.one();
       }

@@ -166,6 +166,12 @@ function timelineItem(event: ReleaseEvent, candidate: string): TimelineItem | nu
       };
     case 'candidate-ready':
       return { tone: 'ok', title: `Candidate ready (${formatDuration(event.durationMs)})`, details: event.upstreams };
+    case 'candidate-warmed':
+      return {
+        tone: 'ok',
+        title: `Candidate warmed (${formatDuration(event.durationMs)})`,
+        details: [`${event.requests} uncounted read requests`],
+      };
     case 'smoke-finished': {
       const counts = `${event.passed} passed, ${event.failed} failed, ${event.skipped} skipped`;
       const title = `Smoke suite ${event.failed === 0 ? 'passed' : 'failed'} (${formatDuration(event.durationMs)})`;

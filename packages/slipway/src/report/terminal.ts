@@ -119,6 +119,12 @@ function describe(event: ReleaseEvent): Line | null {
       const on = event.upstreams.length > 0 ? ` on ${oneLine(event.upstreams.join(', '))}` : '';
       return { symbol: '✔', tone: 'ok', text: `candidate ${release} ready${on} (${formatDuration(event.durationMs)})` };
     }
+    case 'candidate-warmed':
+      return {
+        symbol: '✔',
+        tone: 'ok',
+        text: `candidate warmed with ${event.requests} uncounted reads (${formatDuration(event.durationMs)})`,
+      };
     case 'smoke-finished': {
       const checks = event.passed + event.failed + event.skipped;
       const skipped = event.skipped > 0 ? `, ${event.skipped} skipped` : '';
