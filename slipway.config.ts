@@ -2,7 +2,7 @@ import { defineConfig } from '@slipway/slipway';
 
 const streams = ['node', 'apps/streams/dist/main.js'];
 const health = {
-  startup: { path: '/health/startup', period: '200ms' },
+  startup: { path: '/health/startup', period: '100ms' },
   readiness: { path: '/health/ready', period: '1s' },
   liveness: { path: '/health/live', period: '2s', failureThreshold: 3 },
 };

@@ -16,17 +16,29 @@ export interface LoadResult {
   byRelease(release: string): LoadSample[];
 }
 
-/** Steady load through the router from `concurrency` keep-alive clients; every answer is kept for assertions. */
+/**
+ * Steady load through the router: `rate` requests per second (default 150) from `concurrency` keep-alive clients;
+ * every answer is kept for assertions. A fixed rate rather than as-fast-as-possible: a saturating load on this
+ * 2-core machine starves every process the test starts, and user traffic at full capacity is not "steady".
+ */
 export function startLoad(
   url: string,
-  options: { path: string; token?: string; concurrency?: number },
+  options: { path: string; token?: string; concurrency?: number; rate?: number },
 ): { stop(): Promise<LoadResult>; samples: LoadSample[] } {
   const samples: LoadSample[] = [];
-  const agent = new Agent({ connections: options.concurrency ?? 4 });
+  const concurrency = options.concurrency ?? 4;
+  const intervalMs = 1000 / (options.rate ?? 150);
+  const agent = new Agent({ connections: concurrency });
   let running = true;
   const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+  const startedAt = Date.now();
+  let scheduled = 0;
   const loop = async () => {
     while (running) {
+      // The next free slot on the schedule; a client that is behind it sends at once (no bursts beyond `concurrency`).
+      const due = startedAt + scheduled++ * intervalMs;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      if (!running) break;
       const at = Date.now();
       try {
         const res = await request(new URL(options.path, url), { dispatcher: agent, headers });
@@ -37,7 +49,7 @@ export function startLoad(
       }
     }
   };
-  const loops = Array.from({ length: options.concurrency ?? 4 }, loop);
+  const loops = Array.from({ length: concurrency }, loop);
   return {
     samples,
     async stop() {
