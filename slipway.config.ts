@@ -65,6 +65,8 @@ export default defineConfig({
     // A fresh Node process serves this route about twice as slowly for its first ~2,000 requests (JIT); warm the
     // candidate with uncounted reads so the first step compares steady states (measured: docs/runbooks/releases.md).
     warmupRequests: 2_000,
+    // Business errors: a release that refuses (4xx) what the stable one accepts is rolled back too.
+    serviceMetrics: [{ name: 'refused requests', metric: 'streams_api_refusals_total' }],
   },
   timeouts: { ready: '60s', drain: '30s', pause: '15m' },
 });

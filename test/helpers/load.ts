@@ -23,7 +23,7 @@ export interface LoadResult {
  */
 export function startLoad(
   url: string,
-  options: { path: string; token?: string; concurrency?: number; rate?: number },
+  options: { path: string; token?: string; concurrency?: number; rate?: number; json?: unknown },
 ): { stop(): Promise<LoadResult>; samples: LoadSample[] } {
   const samples: LoadSample[] = [];
   const concurrency = options.concurrency ?? 4;
@@ -31,6 +31,9 @@ export function startLoad(
   const agent = new Agent({ connections: concurrency });
   let running = true;
   const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+  // A JSON body makes it a POST.
+  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const startedAt = Date.now();
   let scheduled = 0;
   const loop = async () => {
@@ -41,7 +44,11 @@ export function startLoad(
       if (!running) break;
       const at = Date.now();
       try {
-        const res = await request(new URL(options.path, url), { dispatcher: agent, headers });
+        const res = await request(new URL(options.path, url), {
+          dispatcher: agent,
+          headers,
+          ...(body !== undefined && { method: 'POST' as const, body }),
+        });
         await res.body.dump();
         samples.push({ at, status: res.statusCode, release: (res.headers[RELEASE_HEADER] as string | undefined) ?? null, error: null });
       } catch (err) {

@@ -9,6 +9,27 @@ import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '
 let stack: SlipwayStack;
 let token: string;
 
+/** A real (not synthetic) user, registered through the router; answers its API token. */
+async function registerUser(url: string): Promise<string> {
+  const email = `person-${Date.now()}@example.test`;
+  const json = { 'content-type': 'application/json' };
+  const reg = await request(new URL('/api/auth/register', url), {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password: 'a-long-enough-password' }),
+  });
+  expect(reg.statusCode).toBe(201);
+  await reg.body.dump();
+  const cookie = String(reg.headers['set-cookie']).split(';')[0]!;
+  const tok = await request(new URL('/api/tokens', url), {
+    method: 'POST',
+    headers: { ...json, cookie },
+    body: JSON.stringify({ name: 'load' }),
+  });
+  expect(tok.statusCode).toBe(201);
+  return ((await tok.body.json()) as { secret: string }).secret;
+}
+
 function releaseOf(events: { type: string; release?: unknown }[]): string {
   return String(events.find((e) => e.type === 'deploy-started')?.release);
 }
@@ -106,6 +127,27 @@ describe('slipway deploy on one machine', () => {
     const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
     expect(history.at(-1)).toMatchObject({ id, result: 'rolled-back' });
     expect(history.at(-1)?.reason).toMatch(/error rate/);
+  });
+
+  it('rolls back a canary that refuses what the stable release accepts: no 5xx, but business errors in its /metrics', async () => {
+    const stable = (await stack.status()).stable;
+    const user = await registerUser(stack.url);
+    // Users keep reading, and one of them keeps taking 1,000 from the faucet; the candidate allows at most 1.
+    const reads = startLoad(stack.url, { path: '/api/streams', token, rate: 120 });
+    const faucet = startLoad(stack.url, { path: '/api/faucet', token: user, rate: 40, json: { currency: 'USD', amount: '1000' } });
+    const deploy = await stack.slipway(['deploy', '--json', '--yes', '--set', 'FAUCET_MAX_AMOUNT=1']);
+    const [readResult, faucetResult] = await Promise.all([reads.stop(), faucet.stop()]);
+    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    const id = releaseOf(events);
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
+    expect(events.at(-1)?.type).toBe('rolled-back');
+    expect(events.at(-1)?.reason).toMatch(/refused requests vs baseline: streams_api_refusals_total per request: candidate [1-9]/);
+    // The router alone would have let it through: every answer was a 2xx or a 4xx.
+    expect([...readResult.failed, ...faucetResult.failed]).toEqual([]);
+    expect(faucetResult.byRelease(id).length).toBeGreaterThan(0);
+    expect(faucetResult.byRelease(id).every((s) => s.status === 400)).toBe(true);
+    expect(faucetResult.byRelease(stable).every((s) => s.status === 201)).toBe(true);
+    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
   });
 
   it.each([

@@ -70,15 +70,19 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
         if (!request.user && !request.routeOptions.config.public) requireUser(request);
       });
       api.setErrorHandler(async (error, request, reply) => {
+        // Business errors for release analysis: a release that refuses what the one before accepted is broken,
+        // even though every answer is a polite 4xx.
+        const refuse = (statusCode: number, body: { code: string; message: string; details?: unknown }) => {
+          ctx.business.refused(request.user, body.code);
+          return reply.code(statusCode).send({ error: body });
+        };
         if (error instanceof DomainError) {
-          return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, details: error.details } });
+          return refuse(error.statusCode, { code: error.code, message: error.message, details: error.details });
         }
         // The database's own guards (non-negative balances, balanced journals) fired:
         // a client raced another request for the same money. Refuse, lose nothing.
         if (pgErrorCode(error) === PgCode.checkViolation) {
-          return reply
-            .code(409)
-            .send({ error: { code: 'insufficient_funds', message: 'the ledger refused a movement that would overdraw an account' } });
+          return refuse(409, { code: 'insufficient_funds', message: 'the ledger refused a movement that would overdraw an account' });
         }
         // Class 22 (data exception): a value the database could not take, such as a
         // calendar date that does not exist. The request was wrong, not the server.

@@ -64,6 +64,19 @@ const strategy = z
   })
   .prefault({});
 
+const serviceMetric = z.strictObject({
+  /** Names the check in analyses and reports, e.g. "refused requests". */
+  name: z.string().min(1),
+  /** A counter in the Prometheus text format, e.g. streams_api_refusals_total. */
+  metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name'),
+  /** Only series with these label values count (all series when empty). */
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Absolute limit on the candidate's count per request served (omit for a comparison with the baseline only). */
+  maxPerRequest: z.number().min(0).optional(),
+  /** How much higher (per request, e.g. 0.01 = one in a hundred) than the baseline's it may be before a significant difference fails. */
+  tolerance: z.number().min(0).max(1).default(0.01),
+});
+
 const analysis = z
   .strictObject({
     minRequests: z.number().int().min(1).default(100),
@@ -92,6 +105,12 @@ const analysis = z
     sampleTimeout: duration.default(60_000),
     /** Error-budget burn is measured over this trailing window of the candidate's traffic. */
     burnRateWindow: duration.default(30_000),
+    /**
+     * Business errors: counters in the routed service's own /metrics (summed over its replicas and the matching
+     * series), judged per request the release served. A release that answers a polite 4xx where the one before
+     * succeeded looks healthy to the router; these catch it.
+     */
+    serviceMetrics: z.array(serviceMetric).default([]),
     /**
      * Read-only requests the engine sends to the candidate (and the baseline) when real traffic is too low for
      * `minRequests`; `token` names an entry of the smoke token file sent as a bearer token. `false` turns it off.

@@ -10,6 +10,7 @@ import {
   rankTest,
   twoProportionTest,
   type AnalysisSettings,
+  type BusinessWindow,
 } from './analysis.js';
 
 /** `requests` observations; the first `errors` of them answered 500. */
@@ -290,5 +291,49 @@ describe('analyse', () => {
       /^error budget burn: burn rate 50\.00 over the burn-rate window \(5\.00% errors against a 0\.10% budget\); limit 14\.4$/,
     );
     expect(check(burning, 'error rate (SLO)')?.verdict).toBe('pass');
+  });
+
+  describe("business errors from the service's /metrics", () => {
+    const refusals = (candidate: number, base: number | null, extra: Partial<BusinessWindow> = {}): BusinessWindow => ({
+      name: 'refused requests',
+      metric: 'streams_api_refusals_total',
+      candidate: { count: candidate, requests: 1000, exposed: true },
+      baseline: base === null ? null : { count: base, requests: 1000 },
+      tolerance: 0.01,
+      ...extra,
+    });
+    const run = (business: BusinessWindow[], base: ReleaseMetrics | null = baseline) =>
+      analyse({ candidate: healthy, baseline: base, burnWindow: null, synthetic: 0, settings, business });
+
+    it('fails a candidate refusing significantly more per request than the baseline, though no answer was a 5xx', () => {
+      const result = run([refusals(200, 5)]);
+      expect(result.verdict).toBe('fail');
+      expect(result.reason).toMatch(
+        /^refused requests vs baseline: streams_api_refusals_total per request: candidate 20\.00% \(200 of 1000\) vs baseline 0\.50% \(5 of 1000\); tolerance 1\.00 percentage points; z-test z=\d+\.\d+, p=/,
+      );
+      expect(check(result, 'error rate (SLO)')?.verdict).toBe('pass');
+    });
+
+    it("passes refusals as common as the baseline's, and a difference within the tolerance", () => {
+      expect(run([refusals(52, 50)]).verdict).toBe('pass');
+      expect(run([refusals(12, 5)]).verdict).toBe('pass');
+      expect(check(run([refusals(52, 50)]), 'refused requests vs baseline')?.detail).toMatch(/z-test/);
+    });
+
+    it('applies the absolute limit per request, and skips the comparison without a baseline', () => {
+      const result = run([refusals(30, null, { maxPerRequest: 0.02 })], null);
+      expect(result.verdict).toBe('fail');
+      expect(result.reason).toBe('refused requests (limit): streams_api_refusals_total grew by 30 over 1000 requests (3.00%); limit 2.00%');
+      expect(check(result, 'refused requests vs baseline')).toMatchObject({
+        verdict: 'pass',
+        detail: 'skipped: no baseline release to compare with',
+      });
+    });
+
+    it('fails when the candidate does not expose the metric at all', () => {
+      const result = run([refusals(0, 0, { candidate: { count: 0, requests: 1000, exposed: false } })]);
+      expect(result.verdict).toBe('fail');
+      expect(result.reason).toMatch(/streams_api_refusals_total is not in the candidate's \/metrics/);
+    });
   });
 });

@@ -179,12 +179,24 @@ const ms = (x: number) => `${Math.round(x * 10) / 10} ms`;
 const pv = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
 const requestsNeeded = (who: string, n: number, min: number) => `${who} served ${n} request${n === 1 ? '' : 's'}; ${min} needed`;
 
+/** A business-error counter over one analysis window: how much it grew on each release, next to the requests served. */
+export interface BusinessWindow {
+  name: string;
+  metric: string;
+  candidate: { count: number; requests: number; exposed: boolean };
+  /** null when there is no baseline to compare with. */
+  baseline: { count: number; requests: number } | null;
+  maxPerRequest?: number | undefined;
+  tolerance: number;
+}
+
 export function analyse(input: {
   candidate: ReleaseMetrics;
   baseline: ReleaseMetrics | null;
   burnWindow: ReleaseMetrics | null;
   synthetic: number;
   settings: AnalysisSettings;
+  business?: BusinessWindow[];
 }): AnalysisResult {
   const s = input.settings;
   // A verdict on zero requests means nothing, whatever the settings say.
@@ -220,6 +232,7 @@ export function analyse(input: {
       ? latencyVsBaseline(input.candidate, candidate, compare.metrics, compare.figures, s)
       : { name: 'latency vs baseline', verdict: 'pass', detail: skipped },
     burnCheck(burnRate, burn, input.burnWindow === null ? 'the analysis window' : 'the burn-rate window', s),
+    ...(input.business ?? []).flatMap((b) => businessChecks(b, compare !== null, skipped, s)),
   ];
   const failed = checks.find((c) => c.verdict === 'fail');
   return {
@@ -274,4 +287,40 @@ function burnCheck(burnRate: number | null, burn: WindowFigures, window: string,
       `burn rate ${burnRate.toFixed(2)} over ${window} (${pct(burn.errorRate)} errors against a ${pct(1 - s.slo.target)} budget); ` +
       `limit ${s.slo.maxBurnRate}`,
   };
+}
+
+function businessChecks(b: BusinessWindow, comparable: boolean, skipped: string, s: AnalysisSettings): AnalysisCheck[] {
+  if (!b.candidate.exposed) {
+    return [
+      { name: b.name, verdict: 'fail', detail: `${b.metric} is not in the candidate's /metrics, so its business errors cannot be judged` },
+    ];
+  }
+  const c = b.candidate;
+  const rate = c.count / c.requests;
+  const checks: AnalysisCheck[] = [];
+  if (b.maxPerRequest !== undefined) {
+    checks.push({
+      name: `${b.name} (limit)`,
+      verdict: rate > b.maxPerRequest ? 'fail' : 'pass',
+      detail: `${b.metric} grew by ${c.count} over ${c.requests} requests (${pct(rate)}); limit ${pct(b.maxPerRequest)}`,
+    });
+  }
+  const name = `${b.name} vs baseline`;
+  if (!comparable || !b.baseline || b.baseline.requests === 0) {
+    checks.push({ name, verdict: 'pass', detail: skipped });
+    return checks;
+  }
+  const base = b.baseline;
+  const baseRate = base.count / base.requests;
+  // A request may count more than once; the proportion test needs at most one per request.
+  const { z, pValue } = twoProportionTest(Math.min(c.count, c.requests), c.requests, Math.min(base.count, base.requests), base.requests);
+  const diff = rate - baseRate;
+  checks.push({
+    name,
+    verdict: diff > b.tolerance && pValue < s.alpha ? 'fail' : 'pass',
+    detail:
+      `${b.metric} per request: candidate ${pct(rate)} (${c.count} of ${c.requests}) vs baseline ${pct(baseRate)} (${base.count} of ${base.requests}); ` +
+      `tolerance ${(b.tolerance * 100).toFixed(2)} percentage points; z-test z=${z.toFixed(2)}, p=${pv(pValue)} (alpha ${s.alpha})`,
+  });
+  return checks;
 }

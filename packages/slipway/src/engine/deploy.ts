@@ -9,9 +9,10 @@ import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
 import { loadSmokeSuite, readSecrets } from '../smoke/command.js';
 import { runSmoke } from '../smoke/runner.js';
-import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings } from './analysis.js';
+import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
+import { counterIncrease, scrapeCounters, type ServiceCounters } from './service-metrics.js';
 import { pidAlive, type HistoryEntry, type ReleaseStore } from './store.js';
 import { SyntheticTraffic } from './synthetic.js';
 
@@ -70,6 +71,8 @@ function routedReplicas(loaded: LoadedConfig, state: BackendState, release: stri
   const routed = Object.entries(loaded.config.services).find(([, s]) => s.routes.length > 0)?.[0];
   return (state.releases.find((r) => r.id === release)?.replicas ?? []).filter((r) => r.service === routed && r.url);
 }
+
+const metricsUrlOf = (replica: ReplicaInfo) => replica.metricsUrl ?? `${replica.url}/metrics`;
 
 /** Stamps, persists and announces the events of one release. */
 function eventEmitter(ctx: EngineContext, release: string): Emit {
@@ -202,7 +205,7 @@ export class ReleaseRun {
     const started = Date.now();
     const result = await runSmoke(suite, {
       target: new URL(replica.url),
-      metricsUrl: new URL(replica.metricsUrl ?? `${replica.url}/metrics`),
+      metricsUrl: new URL(metricsUrlOf(replica)),
       secrets: existsSync(tokenFile) ? readSecrets(tokenFile) : {},
       expectedVersion: this.id,
       totalTimeoutMs: config.timeouts.smoke,
@@ -235,10 +238,28 @@ export class ReleaseRun {
 
   private async sample(): Promise<MetricsSample> {
     const releases = await this.ctx.backend.metrics();
-    const sample: MetricsSample = { at: new Date().toISOString(), releases, weights: this.weights };
+    const service = await this.scrapeServiceMetrics();
+    const sample: MetricsSample = { at: new Date().toISOString(), releases, weights: this.weights, ...(service && { service }) };
     this.samples.push(sample);
     this.emit({ type: 'metrics', sample });
     return sample;
+  }
+
+  /** analysis.serviceMetrics from the routed replicas of the candidate and the stable release; null when none are configured. */
+  private async scrapeServiceMetrics(): Promise<Record<string, ServiceCounters> | null> {
+    const specs = this.ctx.loaded.config.analysis.serviceMetrics;
+    if (specs.length === 0) return null;
+    const state = await this.ctx.backend.state();
+    const releases = [this.id, ...(this.stable ? [this.stable] : [])];
+    const scrapes = await Promise.all(
+      releases.map((id) =>
+        scrapeCounters(
+          routedReplicas(this.ctx.loaded, state, id).map((r) => ({ name: r.name, metricsUrl: metricsUrlOf(r) })),
+          specs,
+        ),
+      ),
+    );
+    return Object.fromEntries(releases.map((id, i) => [id, scrapes[i]!]));
   }
 
   private async runStep(step: number, steps: number, { weight, holdMs }: Step): Promise<void> {
@@ -359,7 +380,25 @@ export class ReleaseRun {
     const burnFrom =
       [...this.samples].reverse().find((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;
     const burnWindow = diffMetrics(now.releases[this.id] ?? emptyMetrics(), burnFrom.releases[this.id]);
-    return analyse({ candidate, baseline, burnWindow, synthetic: synthetic?.candidate.sent ?? 0, settings: settingsFrom(this.ctx.loaded) });
+    const business = config.analysis.serviceMetrics.map((spec): BusinessWindow => {
+      const grew = (id: string) => counterIncrease(now.service?.[id]?.[spec.name], start.service?.[id]?.[spec.name]);
+      return {
+        name: spec.name,
+        metric: spec.metric,
+        candidate: { ...grew(this.id), requests: candidate.requests },
+        baseline: baselineId && baseline ? { count: grew(baselineId).count, requests: baseline.requests } : null,
+        maxPerRequest: spec.maxPerRequest,
+        tolerance: spec.tolerance,
+      };
+    });
+    return analyse({
+      candidate,
+      baseline,
+      burnWindow,
+      synthetic: synthetic?.candidate.sent ?? 0,
+      settings: settingsFrom(this.ctx.loaded),
+      business,
+    });
   }
 
   private async waitOrDecision(ms: number): Promise<void> {

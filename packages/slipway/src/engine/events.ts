@@ -1,4 +1,5 @@
 import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ServiceCounters } from './service-metrics.js';
 
 export type StrategyName = 'blue-green' | 'canary' | 'rolling';
 
@@ -46,6 +47,8 @@ export interface MetricsSample {
   at: string;
   releases: Record<string, ReleaseMetrics>;
   weights: Weights;
+  /** analysis.serviceMetrics read from each release's replicas (release id → counters), when any are configured. */
+  service?: Record<string, ServiceCounters>;
 }
 
 interface EventBase {
