@@ -126,6 +126,35 @@ describe('migration safety', () => {
 });
 
 describe('slipway up', () => {
+  it('kills and restarts a replica that hangs (SIGSTOP), says so, and the new process serves', async () => {
+    type Replica = { name: string; state: string; pid: number | null; restarts: number };
+    const replicas = async () =>
+      (JSON.parse((await stack.slipway(['status', '--json'])).stdout) as { releases: { replicas: Replica[] }[] }).releases[0]!.replicas;
+    const before = (await replicas()).find((r) => r.name === 'api#1')!;
+    expect(before).toMatchObject({ state: 'ready', restarts: 0 });
+    // Enough connections that requests stuck on the hung process do not hold the others back.
+    const load = startLoad(stack.url, { path: '/api/streams', token, rate: 25, concurrency: 200 });
+    process.kill(before.pid!, 'SIGSTOP');
+    // Readiness notices first (3 failures, 1 s apart): from then on the router sends new requests to api#2 only.
+    await stack.up.waitForOutput(/api#1 \([^)]+\) is no longer ready: readiness failed 3 times/, 30_000);
+    const unready = Date.now();
+    await stack.up.waitForOutput(/api#1 \([^)]+\) failed liveness 3 times \([^)]*\), stopping it/, 30_000);
+    await stack.up.waitForOutput(/api#1 \([^)]+\) .*restarting in/, 30_000);
+    let after: Replica | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      after = (await replicas()).find((r) => r.name === 'api#1');
+      if (after?.state === 'ready' && after.restarts === 1) break;
+    }
+    expect(after).toMatchObject({ state: 'ready', restarts: 1 });
+    expect(after?.pid).not.toBe(before.pid);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const result = await load.stop();
+    // Requests already sent to the hung process fail when it is killed; none sent after it was marked unready does.
+    const later = result.samples.filter((s) => s.at > unready + 100);
+    expect(later.length).toBeGreaterThan(100);
+    expect(later.filter((s) => s.status !== 200)).toEqual([]);
+  });
+
   it('says so instead of starting a second instance on the same state folder', async () => {
     const second = await stack.slipway(['up', '--no-build']);
     expect(second.code).toBe(3);

@@ -298,7 +298,7 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
       );
       for (const p of r.replicas)
         out.write(
-          `  ${p.name.padEnd(10)} ${p.state.padEnd(8)} restarts ${p.restarts}${p.lastError ? `  last error: ${p.lastError}` : ''}\n`,
+          `  ${p.name.padEnd(10)} ${p.state.padEnd(8)} ${`pid ${p.pid ?? '-'}`.padEnd(10)} restarts ${p.restarts}${p.lastError ? `  last error: ${p.lastError}` : ''}\n`,
         );
     }
   }

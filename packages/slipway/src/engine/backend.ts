@@ -9,6 +9,8 @@ export interface ReplicaInfo {
   url: string | null;
   metricsUrl: string | null;
   state: string;
+  /** null while the process is not running (in back-off, stopped). */
+  pid: number | null;
   restarts: number;
   lastError: string | null;
 }

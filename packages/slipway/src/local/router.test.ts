@@ -377,6 +377,30 @@ describe('TrafficRouter', () => {
     expect(router.metrics().releases.candidate).toMatchObject({ connectFailures: 1, requests: 0 });
   });
 
+  it('passes over an unready upstream while another is ready, of its release first, and tries unready ones when none is', async () => {
+    const [a1, a2, b] = [await startUpstream('a1'), await startUpstream('a2'), await startUpstream('b')];
+    const { router, client } = await startRouter();
+    router.setRoutes([
+      { release: 'stable', weight: 1, upstreams: [a1.url, a2.url] },
+      { release: 'candidate', weight: 0, upstreams: [b.url] },
+    ]);
+    router.setReady(a1.url, false);
+    const bodies = async (n = 10) => (await inParallel(n, 1, () => get(client, '/'))).map((r) => r.body);
+    expect(await bodies()).toEqual(Array(10).fill('a2'));
+
+    // No ready upstream in the release: another live release's ready one, else the unready ones after all.
+    router.setReady(`${a2.url}/`, false);
+    router.setRoutes([
+      { release: 'stable', weight: 1, upstreams: [a1.url, a2.url] },
+      { release: 'candidate', weight: 1, upstreams: [b.url] },
+    ]);
+    expect(await bodies()).toEqual(Array(10).fill('b'));
+    router.setReady(b.url, false);
+    expect(new Set(await bodies(40))).toEqual(new Set(['a1', 'a2', 'b']));
+    router.setReady(a1.url, true);
+    expect(await bodies()).toEqual(Array(10).fill('a1'));
+  });
+
   it('does not retry a request that reached its upstream: 502 bad_gateway, handler ran once', async () => {
     const a = await startUpstream('a');
     const b = await startUpstream('b');

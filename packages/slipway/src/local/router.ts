@@ -113,6 +113,8 @@ export class TrafficRouter {
   private releases: Release[] = [];
   private readonly upstreams = new Map<string, Upstream>();
   private readonly counters = new Map<string, ReleaseCounters>();
+  /** Origins whose process fails its readiness probe (or is being restarted): passed over while others are ready. */
+  private readonly unready = new Set<string>();
   private readonly draining = new Set<Promise<void>>();
   private unrouted = 0;
   private server: Server | undefined;
@@ -204,6 +206,15 @@ export class TrafficRouter {
     this.onEvent({ type: 'routes-changed', routes: targets.map((t) => ({ ...t, upstreams: [...t.upstreams] })) });
   }
 
+  /**
+   * What the supervisor's readiness probe says of an upstream origin (listed in a route or not yet). Unready
+   * upstreams get no new requests while another upstream (of the same release, else of another live one) is ready.
+   */
+  setReady(origin: string, ready: boolean): void {
+    if (ready) this.unready.delete(toOrigin(origin));
+    else this.unready.add(toOrigin(origin));
+  }
+
   /** Per-release counters since construction. Cheap (no allocation proportional to traffic). */
   metrics(): RouterMetrics {
     const releases: RouterMetrics['releases'] = {};
@@ -277,27 +288,28 @@ export class TrafficRouter {
     return this.releases.filter((r) => r.weight > 0);
   }
 
-  private available(release: Release, tried: Set<Upstream>, now: number): Upstream[] {
-    return release.upstreams.filter((u) => !tried.has(u) && u.ejectedUntil <= now);
-  }
-
-  /** Round-robin over the preferred release's available upstreams, else a weighted pick among other live releases. */
+  /**
+   * Round-robin over the preferred release's usable upstreams, else a weighted pick among other live releases.
+   * Ready upstreams first; only when none is left, any that is not ejected (an unready replica may still answer,
+   * and its answer says more than a 503 from the router).
+   */
   private pickUpstream(preferred: Release | undefined, tried: Set<Upstream>): Upstream | undefined {
     const now = Date.now();
-    if (preferred) {
-      const u = this.roundRobin(preferred, tried, now);
+    for (const readyOnly of [true, false]) {
+      const usable = (u: Upstream) => !tried.has(u) && u.ejectedUntil <= now && (!readyOnly || !this.unready.has(u.origin));
+      const u = preferred && this.roundRobin(preferred, usable);
       if (u) return u;
+      const fallback = weightedPick(this.live().filter((r) => r !== preferred && r.upstreams.some(usable)));
+      if (fallback) return this.roundRobin(fallback, usable);
     }
-    const candidates = this.live().filter((r) => r !== preferred && this.available(r, tried, now).length > 0);
-    const fallback = weightedPick(candidates);
-    return fallback ? this.roundRobin(fallback, tried, now) : undefined;
+    return undefined;
   }
 
-  private roundRobin(release: Release, tried: Set<Upstream>, now: number): Upstream | undefined {
+  private roundRobin(release: Release, usable: (u: Upstream) => boolean): Upstream | undefined {
     const n = release.upstreams.length;
     for (let i = 0; i < n; i += 1) {
       const u = release.upstreams[(release.next + i) % n] as Upstream;
-      if (!tried.has(u) && u.ejectedUntil <= now) {
+      if (usable(u)) {
         release.next = (release.next + i + 1) % n;
         return u;
       }

@@ -84,12 +84,20 @@ export class LocalStack {
       stopTimeoutMs: this.config.timeouts.stop,
     };
     const source = { release: release.id, process: `${name}#${index}` };
+    const routed = service.routes.length > 0;
+    const origin = `http://127.0.0.1:${port}`;
     const proc = new ManagedProcess(spec, {
-      onEvent: (e) => this.hooks.onProcessEvent(e),
+      onEvent: (e) => {
+        // Like a Kubernetes Service's endpoints: a replica that is not ready gets no new requests.
+        if (routed && e.type === 'ready') this.router.setReady(origin, true);
+        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited'))
+          this.router.setReady(origin, false);
+        this.hooks.onProcessEvent(e);
+      },
       onOutput: (line, stream) => this.hooks.onOutput(line, stream, source),
     });
     proc.start();
-    return { process: proc, service: name, port, metricsPort, routed: service.routes.length > 0 };
+    return { process: proc, service: name, port, metricsPort, routed };
   }
 
   async startRelease(id: string, appDir: string, overrides: Record<string, string>): Promise<void> {
@@ -170,6 +178,7 @@ export class LocalStack {
           url: `http://127.0.0.1:${port}`,
           metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
           state: s.state,
+          pid: s.pid,
           restarts: s.restarts,
           lastError: s.lastProbeError ?? (s.lastExit ? `exited (${s.lastExit.signal ?? `code ${s.lastExit.code}`})` : null),
         };
