@@ -297,7 +297,7 @@ describe('analyse', () => {
     const refusals = (candidate: number, base: number | null, extra: Partial<BusinessWindow> = {}): BusinessWindow => ({
       name: 'refused requests',
       metric: 'streams_api_refusals_total',
-      candidate: { count: candidate, requests: 1000, exposed: true },
+      candidate: { count: candidate, requests: 1000, read: true, exposed: true },
       baseline: base === null ? null : { count: base, requests: 1000 },
       tolerance: 0.01,
       ...extra,
@@ -330,10 +330,13 @@ describe('analyse', () => {
       });
     });
 
-    it('fails when the candidate does not expose the metric at all', () => {
-      const result = run([refusals(0, 0, { candidate: { count: 0, requests: 1000, exposed: false } })]);
+    it('fails when the candidate does not expose the metric, and is inconclusive when its /metrics could not be read', () => {
+      const result = run([refusals(0, 0, { candidate: { count: 0, requests: 1000, read: true, exposed: false } })]);
       expect(result.verdict).toBe('fail');
       expect(result.reason).toMatch(/streams_api_refusals_total is not in the candidate's \/metrics/);
+      const unread = run([refusals(0, 0, { candidate: { count: 0, requests: 1000, read: false, exposed: false } })]);
+      expect(unread.verdict).toBe('inconclusive');
+      expect(unread.reason).toBe("refused requests: the candidate's /metrics could not be read at both ends of the window");
     });
   });
 });

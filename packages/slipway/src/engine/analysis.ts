@@ -183,7 +183,8 @@ const requestsNeeded = (who: string, n: number, min: number) => `${who} served $
 export interface BusinessWindow {
   name: string;
   metric: string;
-  candidate: { count: number; requests: number; exposed: boolean };
+  /** `read`: the candidate's /metrics could be read at both ends of the window; `exposed`: it has the metric. */
+  candidate: { count: number; requests: number; read: boolean; exposed: boolean };
   /** null when there is no baseline to compare with. */
   baseline: { count: number; requests: number } | null;
   maxPerRequest?: number | undefined;
@@ -234,10 +235,10 @@ export function analyse(input: {
     burnCheck(burnRate, burn, input.burnWindow === null ? 'the analysis window' : 'the burn-rate window', s),
     ...(input.business ?? []).flatMap((b) => businessChecks(b, compare !== null, skipped, s)),
   ];
-  const failed = checks.find((c) => c.verdict === 'fail');
+  const decisive = checks.find((c) => c.verdict === 'fail') ?? checks.find((c) => c.verdict === 'inconclusive');
   return {
-    verdict: failed ? 'fail' : 'pass',
-    reason: failed ? `${failed.name}: ${failed.detail}` : 'all checks passed',
+    verdict: decisive?.verdict ?? 'pass',
+    reason: decisive ? `${decisive.name}: ${decisive.detail}` : 'all checks passed',
     checks,
     ...figures,
   };
@@ -290,6 +291,9 @@ function burnCheck(burnRate: number | null, burn: WindowFigures, window: string,
 }
 
 function businessChecks(b: BusinessWindow, comparable: boolean, skipped: string, s: AnalysisSettings): AnalysisCheck[] {
+  if (!b.candidate.read) {
+    return [{ name: b.name, verdict: 'inconclusive', detail: `the candidate's /metrics could not be read at both ends of the window` }];
+  }
   if (!b.candidate.exposed) {
     return [
       { name: b.name, verdict: 'fail', detail: `${b.metric} is not in the candidate's /metrics, so its business errors cannot be judged` },

@@ -30,13 +30,14 @@ describe('sumCounter', () => {
 
 describe('counterIncrease', () => {
   it('sums the growth over replicas read both times; a counter that went down restarted and counts from zero', () => {
-    expect(counterIncrease({ 'api#1': 10, 'api#2': 3 }, { 'api#1': 4, 'api#2': 7 })).toEqual({ count: 9, exposed: true });
+    expect(counterIncrease({ 'api#1': 10, 'api#2': 3 }, { 'api#1': 4, 'api#2': 7 })).toEqual({ count: 9, read: true, exposed: true });
   });
 
-  it('leaves out replicas missing from either scrape, and says when no replica exposes the metric', () => {
-    expect(counterIncrease({ 'api#1': 10, 'api#3': 50 }, { 'api#1': 4, 'api#2': 7 })).toEqual({ count: 6, exposed: true });
-    expect(counterIncrease({ 'api#1': null }, { 'api#1': null })).toEqual({ count: 0, exposed: false });
-    expect(counterIncrease(undefined, undefined)).toEqual({ count: 0, exposed: false });
+  it('leaves out replicas missing from either scrape, and says when none was read both times or none exposes the metric', () => {
+    expect(counterIncrease({ 'api#1': 10, 'api#3': 50 }, { 'api#1': 4, 'api#2': 7 })).toEqual({ count: 6, read: true, exposed: true });
+    expect(counterIncrease({ 'api#1': null }, { 'api#1': null })).toEqual({ count: 0, read: true, exposed: false });
+    expect(counterIncrease({ 'api#2': 3 }, { 'api#1': 1 })).toEqual({ count: 0, read: false, exposed: false });
+    expect(counterIncrease(undefined, undefined)).toEqual({ count: 0, read: false, exposed: false });
   });
 });
 

@@ -83,20 +83,23 @@ export async function scrapeCounters(replicas: { name: string; metricsUrl: strin
 
 /**
  * How much a counter grew between two scrapes, summed over the replicas read both times. Like Prometheus'
- * `increase`, a replica whose counter went down restarted in between and counts from zero. `exposed` is false
- * when no replica read both times has the metric.
+ * `increase`, a replica whose counter went down restarted in between and counts from zero. `read`: some replica was
+ * read both times; `exposed`: some replica read both times has the metric.
  */
 export function counterIncrease(
   later: CounterReadings | undefined,
   earlier: CounterReadings | undefined,
-): { count: number; exposed: boolean } {
+): { count: number; read: boolean; exposed: boolean } {
   let count = 0;
+  let read = false;
   let exposed = false;
   for (const [replica, value] of Object.entries(later ?? {})) {
     const before = earlier?.[replica];
-    if (value === null || before === undefined) continue;
+    if (before === undefined) continue;
+    read = true;
+    if (value === null) continue;
     exposed = true;
     count += before === null || value < before ? value : value - before;
   }
-  return { count, exposed };
+  return { count, read, exposed };
 }
