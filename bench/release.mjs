@@ -7,13 +7,13 @@
 // (c) for a canary whose error rate turns to 30% once it has traffic: time from its first failed request to all
 //     traffic back on stable, and the share of all requests (during that deploy) that the faulty release served.
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ControlClient, loadSlipwayConfig } from '@slipway/slipway';
+import { ControlClient } from '@slipway/slipway';
+import { prepareScratchStack } from '../test/helpers/scratch-stack.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(root, 'packages/slipway/dist/cli.js');
@@ -21,21 +21,8 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const RATE = Number(process.env.BENCH_RATE ?? 400);
 
 // The repository's slipway.config.ts, run from a copy of the built tree in a temporary folder, with 5 s steps.
-const repo = (await loadSlipwayConfig(root)).config;
-const dir = mkdtempSync(path.join(tmpdir(), 'slipway-bench-release-'));
-chmodSync(dir, 0o755);
-const source = path.join(dir, 'source');
-for (const rel of repo.build.include) cpSync(path.join(root, rel), path.join(source, rel), { recursive: true });
-symlinkSync(path.join(root, 'node_modules'), path.join(source, 'node_modules'));
-const stateDir = path.join(dir, 'state');
-const quiet = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
-const config = {
-  ...repo,
-  source,
-  stateDir,
-  build: { include: repo.build.include },
-  services: Object.fromEntries(Object.entries(repo.services).map(([name, s]) => [name, { ...s, env: { ...s.env, ...quiet } }])),
-  router: { ...repo.router, port: 0 },
+const { dir, stateDir, writeConfig } = await prepareScratchStack(root, 'slipway-bench-release-');
+const configFile = writeConfig('slipway.config.ts', {
   strategy: {
     type: 'canary',
     steps: [
@@ -43,9 +30,7 @@ const config = {
       { weight: 50, hold: '5s' },
     ],
   },
-};
-const configFile = path.join(dir, 'slipway.config.ts');
-writeFileSync(configFile, `export default ${JSON.stringify(config)};\n`);
+});
 
 function slipway(args) {
   const child = spawn(process.execPath, [cli, '-c', configFile, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,5 @@
 import type { FullConfig } from '@playwright/test';
-import { FAULT_ENV } from './support/faults.js';
+import { FAULT_ENV, putFault } from './support/faults.js';
 import { exportRunState } from './support/run-state.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -24,11 +24,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   if (fault) {
     // Fault mode (verify-fault-detection.mjs): check now that the admin endpoint takes this body, by
     // setting it and switching it straight back off; fixtures switch it on at the first browser request.
-    const headers = { authorization: `Bearer ${stack.state.adminToken}`, 'content-type': 'application/json' };
-    for (const body of [fault, '{"errorRate":0,"latencyMs":0}']) {
-      const put = await fetch(`${stack.state.baseURL}/admin/faults`, { method: 'PUT', headers, body });
-      if (!put.ok) throw new Error(`PUT /admin/faults ${body} answered ${put.status}: ${await put.text()}`);
-    }
+    for (const body of [fault, '{"errorRate":0,"latencyMs":0}']) await putFault(body);
     console.log(`e2e: fault injection armed for this run: PUT /admin/faults ${fault} at the first browser request`);
   }
 }

@@ -1,6 +1,7 @@
 // Who may do what: anonymous callers, other users, the wrong party of a stream, API tokens.
 import type { APIResponse } from '@playwright/test';
 import type { Stream } from '../support/api-client.js';
+import { ago } from '../support/time.js';
 import { expect, test } from '../fixtures/index.js';
 
 async function expectError(response: APIResponse, status: number, code: string): Promise<void> {
@@ -9,7 +10,6 @@ async function expectError(response: APIResponse, status: number, code: string):
   expect(JSON.parse(text)).toMatchObject({ error: { code, message: expect.any(String) } });
 }
 
-const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 const SOME_ID = '00000000-0000-4000-8000-000000000000';
 
 test.describe('authorization', () => {

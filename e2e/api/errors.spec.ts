@@ -2,9 +2,8 @@
 import type { APIResponse } from '@playwright/test';
 import type { OpenApi } from '../support/openapi.js';
 import { LOGIN_ATTEMPTS_PER_MINUTE } from '../support/run-state.js';
+import { ago } from '../support/time.js';
 import { expect, test } from '../fixtures/index.js';
-
-const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

@@ -1,9 +1,8 @@
 // Idempotency-Key on money-moving POSTs: money moves once per key, whatever the client repeats.
 import { randomUUID } from 'node:crypto';
 import { journalSum } from '../support/db.js';
+import { ago } from '../support/time.js';
 import { expect, test } from '../fixtures/index.js';
-
-const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
 test.describe('idempotency', () => {
   test('a repeated request replays the first response and moves money once', async ({ newApiUser, db }) => {

@@ -2,6 +2,7 @@
 // the service publishes (generated from its real route schemas).
 import type { Stream } from '../support/api-client.js';
 import { uniqueEmail } from '../support/unique.js';
+import { ago } from '../support/time.js';
 import { expect, test } from '../fixtures/index.js';
 
 const COVERED = [
@@ -23,8 +24,6 @@ const COVERED = [
   'GET /api/activity',
   'GET /api/totals',
 ];
-
-const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
 test.describe('response shapes match the OpenAPI document', () => {
   test('the document lists exactly the operations these tests cover', async ({ openapi }) => {

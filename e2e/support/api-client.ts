@@ -1,56 +1,11 @@
 // A small typed client for the streams JSON API, used by fixtures to create state (never the UI).
 import type { APIRequestContext, APIResponse } from '@playwright/test';
+import type { Account, ActivityItem, CreateStreamInput, Stream, User } from '../../apps/streams/web/src/types.js';
 
 export type Currency = 'USD' | 'EUR' | 'GBP';
 
-export interface User {
-  id: string;
-  email: string;
-  synthetic: boolean;
-  createdAt: string;
-}
-
-export interface Account {
-  id: string;
-  currency: Currency;
-  balance: string;
-}
-
-export interface Stream {
-  id: string;
-  role: 'sender' | 'recipient';
-  sender: { id: string; email: string };
-  recipient: { id: string; email: string };
-  currency: Currency;
-  deposit: string;
-  withdrawn: string;
-  accrued: string;
-  withdrawable: string;
-  startAt: string;
-  endAt: string;
-  status: 'active' | 'cancelled' | 'settled';
-  createdAt: string;
-  closedAt: string | null;
-  now: string;
-}
-
-export interface ActivityItem {
-  id: string;
-  journalId: string;
-  kind: string;
-  streamId: string | null;
-  currency: Currency;
-  amount: string;
-  createdAt: string;
-}
-
-export interface CreateStreamInput {
-  recipientEmail: string;
-  currency: Currency;
-  deposit: string;
-  durationSeconds: number;
-  startAt?: string;
-}
+// The API's response shapes: the web UI's own (currencies there are plain strings).
+export type { Account, ActivityItem, CreateStreamInput, Stream, User };
 
 export const PASSWORD = 'correct-horse-battery-staple';
 

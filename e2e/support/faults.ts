@@ -9,7 +9,8 @@ export const FAULT_ENV = 'E2E_INJECT_FAULT';
 
 let switchedOn: Promise<void> | undefined;
 
-async function putFault(body: string): Promise<void> {
+/** PUT /admin/faults on the full stack of this run (global setup must have exported the run state). */
+export async function putFault(body: string): Promise<void> {
   const { baseURL, adminToken } = runState();
   const response = await fetch(`${baseURL}/admin/faults`, {
     method: 'PUT',

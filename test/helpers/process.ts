@@ -63,20 +63,36 @@ export function startStreams(command: string | string[], env: Record<string, str
 
 export const SLIPWAY_CLI = path.join(ROOT, 'packages/slipway/dist/cli.js');
 
+export interface SlipwayProcessOptions {
+  /** Default: the repository. */
+  cwd?: string;
+  /** Added to PATH and HOME, the only variables the CLI gets from this process. */
+  env?: Record<string, string>;
+}
+
+/** Starts the slipway CLI and returns the running process. */
+export function spawnSlipway(args: string[], { cwd = ROOT, env = {} }: SlipwayProcessOptions = {}): ServiceProcess {
+  return new ServiceProcess(
+    spawn(process.execPath, [SLIPWAY_CLI, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** Waits for a process to exit; answers its exit code and all it printed. */
+export async function finished(proc: ServiceProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { code } = await proc.exited;
+  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
+}
+
 /** Runs the slipway CLI to completion. */
 export async function runSlipway(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = new ServiceProcess(
-    spawn(process.execPath, [SLIPWAY_CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  const { code } = await proc.exited;
-  return { code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
+  return finished(spawnSlipway(args, { env }));
 }
 
 export async function waitForHttp(url: string, accept: (status: number) => boolean = (s) => s === 200, timeoutMs = 30_000): Promise<void> {

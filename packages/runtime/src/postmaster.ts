@@ -67,3 +67,43 @@ export async function startPostmaster(options: {
     },
   };
 }
+
+/**
+ * Takes over a running postmaster this process did not spawn (its owner is gone). Like a
+ * started one, an exit hook stops it if this process exits first, and stop() removes that hook.
+ */
+export function adoptPostmaster(pid: number, timeoutMs = 30_000): Postmaster {
+  const onExit = () => signalQuietly(pid, 'SIGINT');
+  process.once('exit', onExit);
+  return {
+    pid,
+    async stop() {
+      process.removeListener('exit', onExit);
+      // Fast shutdown; not our child, so poll until it is gone.
+      signalQuietly(pid, 'SIGINT');
+      const deadline = Date.now() + timeoutMs;
+      while (isProcessAlive(pid)) {
+        if (Date.now() > deadline) throw new Error(`postgres (pid ${pid}) did not stop within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}

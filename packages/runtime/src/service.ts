@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import { createGracefulShutdown, type ShutdownStep } from './shutdown.js';
+import type { Tracing } from './tracing.js';
 
 export interface CreateServiceOptions<C extends RuntimeConfig = RuntimeConfig> {
   name: string;
@@ -21,6 +22,8 @@ export interface CreateServiceOptions<C extends RuntimeConfig = RuntimeConfig> {
   logger?: pino.Logger;
   /** Extra Fastify options (bodyLimit, trustProxy, ...). The logger is always ours. */
   fastifyOptions?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'>;
+  /** From startTracing: flushed by the first onShutdown hook, so it runs last and spans from the whole shutdown are exported. */
+  tracing?: Tracing | null;
 }
 
 export interface StartedService {
@@ -46,7 +49,7 @@ export interface Service<C extends RuntimeConfig = RuntimeConfig> {
 }
 
 export async function createService<C extends RuntimeConfig>(options: CreateServiceOptions<C>): Promise<Service<C>> {
-  const { name, config } = options;
+  const { name, config, tracing } = options;
   // Imported here rather than at the top so that an entrypoint can import this package and
   // still start tracing before fastify (and the http module patching it relies on) loads.
   const { default: Fastify, LogController } = await import('fastify');
@@ -91,6 +94,8 @@ export async function createService<C extends RuntimeConfig>(options: CreateServ
   }
 
   const shutdownHooks: (() => Promise<void> | void)[] = [];
+  // Registered first, so it runs last: spans from the whole shutdown are flushed.
+  if (tracing) shutdownHooks.push(() => tracing.shutdown());
   let metricsServer: MetricsServer | undefined;
 
   const shutdown = createGracefulShutdown({

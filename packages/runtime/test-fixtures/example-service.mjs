@@ -11,8 +11,7 @@ const tracing = await startTracing({
   endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
 });
 
-const service = await createService({ name: 'example', config });
-if (tracing) service.onShutdown(() => tracing.shutdown());
+const service = await createService({ name: 'example', config, tracing });
 
 service.app.get('/slow', async (request) => {
   const ms = Number(request.query.ms ?? 0);

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/deploy.js';
+import { STRATEGIES } from './config/schema.js';
 import type { StrategyName } from './engine/events.js';
 import { ControlUnavailableError } from './local/control.js';
 import { AlreadyRunningError, runUp } from './local/up.js';
@@ -132,8 +133,9 @@ function parsePort(flag: string, value: string): number {
 }
 
 function parseStrategy(value: string): StrategyName {
-  if (value === 'blue-green' || value === 'canary' || value === 'rolling') return value;
-  throw new UsageError(`--strategy: "${value}" is not one of blue-green, canary, rolling`);
+  const known = STRATEGIES.find((s) => s === value);
+  if (known) return known;
+  throw new UsageError(`--strategy: "${value}" is not one of ${STRATEGIES.join(', ')}`);
 }
 
 function parseOverrides(values: string[]): Record<string, string> {

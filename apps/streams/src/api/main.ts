@@ -9,9 +9,7 @@ import { createBusinessMetrics } from './context.js';
 
 /** The public API process: routes, UI, probes and metrics. */
 export async function runApi(config: StreamsConfig, tracing: Tracing | null = null): Promise<Service> {
-  const service = await createService({ name: 'streams-api', config, fastifyOptions: apiFastifyOptions(config) });
-  // Registered first, so it runs last: spans from the whole shutdown are flushed.
-  if (tracing) service.onShutdown(() => tracing.shutdown());
+  const service = await createService({ name: 'streams-api', config, fastifyOptions: apiFastifyOptions(config), tracing });
   const { logger, health, metrics } = service;
   const db = await openDatabase(config, logger);
   if (db.stop) service.onShutdown(db.stop);

@@ -36,11 +36,11 @@ export async function runStack(config: StreamsConfig): Promise<void> {
     logger,
     delayMs: 0,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS + 2_000,
-    beginDraining: () => logger.info('stopping streams'),
+    // No readiness to flip: the children drain when they get SIGTERM.
+    beginDraining: () => undefined,
     steps: () => [
       { name: 'stopping the API and the worker', run: stopChildren },
       { name: 'stopping PostgreSQL', run: () => db.stop?.() },
-      { name: 'done', run: () => logger.info('streams stopped') },
     ],
   });
   shutdown.installSignalHandlers();

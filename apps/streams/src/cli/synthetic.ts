@@ -5,7 +5,7 @@ import { createPool } from '../db/pool.js';
 import { bootstrapSynthetic, SYNTHETIC_USERS, type SyntheticName } from '../domain/synthetic.js';
 import { CliUsageError } from './usage.js';
 
-export const DEFAULT_TOKEN_FILE = '.slipway/smoke-tokens.json';
+const DEFAULT_TOKEN_FILE = '.slipway/smoke-tokens.json';
 
 function readKnownTokens(file: string): Partial<Record<SyntheticName, string>> {
   if (!existsSync(file)) return {};

@@ -4,7 +4,7 @@ import { withTransaction, type Pool } from '../db/pool.js';
 import { DomainError } from './errors.js';
 import type { Currency } from './money.js';
 import { fundFromFaucet, listAccounts } from './streams.js';
-import { createApiToken, userForApiToken, type User } from './users.js';
+import { createApiToken, findUserByEmail, userForApiToken, type User } from './users.js';
 
 /** The two smoke-test users. `.invalid` can never be a real mailbox (RFC 2606). */
 export const SYNTHETIC_USERS = { a: 'smoke-a@synthetic.streams.invalid', b: 'smoke-b@synthetic.streams.invalid' } as const;
@@ -13,7 +13,7 @@ const SYNTHETIC_DOMAIN = '@synthetic.streams.invalid';
 
 /** Nobody may register in the synthetic users' domain: it would block the smoke suite's bootstrap. */
 export const isSyntheticEmail = (email: string) => email.toLowerCase().endsWith(SYNTHETIC_DOMAIN);
-export const SMOKE_TOKEN_NAME = 'smoke';
+const SMOKE_TOKEN_NAME = 'smoke';
 const SMOKE_CURRENCY: Currency = 'USD';
 
 export interface BootstrapResult {
@@ -23,17 +23,16 @@ export interface BootstrapResult {
 }
 
 async function ensureSyntheticUser(pool: Pool, email: string): Promise<User> {
-  // Nobody can log in as a synthetic user: the password is random and thrown away.
-  const passwordHash = await argon2Hash(randomBytes(32).toString('base64url'));
-  await pool.query(`INSERT INTO users (email, password_hash, synthetic) VALUES ($1, $2, true) ON CONFLICT (lower(email)) DO NOTHING`, [
-    email,
-    passwordHash,
-  ]);
-  const { rows } = await pool.query<User>(
-    `SELECT id, email, synthetic, created_at AS "createdAt" FROM users WHERE lower(email) = lower($1)`,
-    [email],
-  );
-  const user = rows[0]!;
+  let user = await findUserByEmail(pool, email);
+  if (!user) {
+    // Nobody can log in as a synthetic user: the password is random and thrown away.
+    const passwordHash = await argon2Hash(randomBytes(32).toString('base64url'));
+    await pool.query(`INSERT INTO users (email, password_hash, synthetic) VALUES ($1, $2, true) ON CONFLICT (lower(email)) DO NOTHING`, [
+      email,
+      passwordHash,
+    ]);
+    user = (await findUserByEmail(pool, email))!;
+  }
   if (!user.synthetic) throw new DomainError(409, 'not_synthetic', `${email} belongs to a real user; refusing to use it for smoke tests`);
   return user;
 }

@@ -9,9 +9,7 @@ import { startJobRunner } from './jobs.js';
 
 /** The background process: settlement jobs and the activity indexer. Probes and metrics like the API. */
 export async function runWorker(config: StreamsConfig, tracing: Tracing | null = null): Promise<Service> {
-  const service = await createService({ name: 'streams-worker', config });
-  // Registered first, so it runs last: spans from the whole shutdown are flushed.
-  if (tracing) service.onShutdown(() => tracing.shutdown());
+  const service = await createService({ name: 'streams-worker', config, tracing });
   const { logger, health, metrics } = service;
   const db = await openDatabase(config, logger);
   if (db.stop) service.onShutdown(db.stop);

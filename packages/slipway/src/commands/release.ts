@@ -3,7 +3,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/config.js';
 import {
-  appendHistory,
   buildRelease,
   DeployBlockedError,
   interruptedDeploy,
@@ -21,13 +20,15 @@ import { EXIT } from '../exit-codes.js';
 
 export interface OutputOptions {
   json: boolean;
-  out?: NodeJS.WritableStream;
 }
 
+const out = process.stdout;
+
 /** Where events go: one JSON line each with --json; otherwise a readable line, plus a live status line on a TTY. */
-function eventPrinter(opts: OutputOptions, stable: () => string | null) {
-  const out = opts.out ?? process.stdout;
-  const tty = !opts.json && (out as NodeJS.WriteStream).isTTY === true;
+function eventPrinter(opts: OutputOptions) {
+  const tty = !opts.json && out.isTTY === true;
+  // The progress line compares the candidate with the release it replaces, named when the deploy starts.
+  let stable: string | null = null;
   let previous: Extract<ReleaseEvent, { type: 'metrics' }>['sample'] | undefined;
   let statusShown = false;
   const clearStatus = () => {
@@ -36,6 +37,7 @@ function eventPrinter(opts: OutputOptions, stable: () => string | null) {
   };
   return {
     event(e: ReleaseEvent) {
+      if (e.type === 'deploy-started') stable = e.stable;
       if (opts.json) {
         out.write(`${JSON.stringify(e)}\n`);
         return;
@@ -43,7 +45,7 @@ function eventPrinter(opts: OutputOptions, stable: () => string | null) {
       if (e.type === 'metrics') {
         if (tty) {
           clearStatus();
-          out.write(formatProgress(e.sample, previous, e.release, stable()));
+          out.write(formatProgress(e.sample, previous, e.release, stable));
           statusShown = true;
         }
         previous = e.sample;
@@ -68,14 +70,10 @@ function writeReport(store: ReleaseStore, id: string): string {
   return file;
 }
 
-function context(
-  loaded: LoadedConfig,
-  opts: OutputOptions,
-  stable: () => string | null,
-): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
+function context(loaded: LoadedConfig, opts: OutputOptions): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
   const store = new ReleaseStore(loaded.stateDir);
   const client = new ControlClient(loaded.stateDir);
-  const printer = eventPrinter(opts, stable);
+  const printer = eventPrinter(opts);
   return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
 }
 
@@ -83,10 +81,7 @@ function context(
 async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: 'promote' | 'abort'): Promise<boolean> {
   const interrupted = interruptedDeploy(ctx.store);
   if (!interrupted) return false;
-  if (!opts.json)
-    (opts.out ?? process.stdout).write(
-      `release ${interrupted.release} was interrupted (deploy pid ${interrupted.pid} is gone); settling it first\n`,
-    );
+  if (!opts.json) out.write(`release ${interrupted.release} was interrupted (deploy pid ${interrupted.pid} is gone); settling it first\n`);
   await settleInterrupted(ctx, interrupted, decision);
   writeReport(ctx.store, interrupted.release);
   return true;
@@ -100,12 +95,11 @@ export interface DeployCommandOptions extends OutputOptions {
 
 /** `slipway deploy`: exit 0 when promoted, 1 when rolled back, 3 when it could not start. */
 export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOptions): Promise<number> {
-  let stable: string | null = null;
-  const { ctx, store, client } = context(loaded, opts, () => stable);
+  const { ctx, store, client } = context(loaded, opts);
   try {
     await settleIfInterrupted(ctx, opts);
     const state = await client.state();
-    stable = store.stable();
+    const stable = store.stable();
     if (!stable || !state.releases.some((r) => r.id === stable))
       throw new DeployBlockedError(`the stable release ${stable ?? '(none)'} is not running; restart slipway up`);
     const lock = store.acquireLock(BUILDING);
@@ -128,7 +122,7 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
     run.emit({ type: 'build-finished', dir: built.appDir, sha: built.sha, dirty: built.dirty, durationMs: Date.now() - started });
     const outcome = await run.run(built.appDir, opts.overrides);
     const report = writeReport(store, built.id);
-    if (!opts.json) (opts.out ?? process.stdout).write(`report: ${report}\n`);
+    if (!opts.json) out.write(`report: ${report}\n`);
     // Only a settled release gives the lock back: if anything above threw, the lock stays and the next
     // command finds the release interrupted and settles it.
     store.releaseLock();
@@ -143,8 +137,7 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
  * within a second; a deploy whose process died is settled here, the chosen way.
  */
 export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'abort', opts: OutputOptions): Promise<number> {
-  const out = opts.out ?? process.stdout;
-  const { ctx, store, client } = context(loaded, opts, () => store.stable());
+  const { ctx, store, client } = context(loaded, opts);
   try {
     if (await settleIfInterrupted(ctx, opts, action)) return EXIT.ok;
     const lock = store.readLock();
@@ -153,7 +146,7 @@ export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'a
     // Follow the release until its deploy settles it, or settle it here if that process dies meanwhile.
     for (;;) {
       await sleep(200);
-      const last = store.events(lock.release).at(-1);
+      const last = store.lastEvent(lock.release);
       if (last && TERMINAL_EVENTS.has(last.type)) {
         out.write(opts.json ? `${JSON.stringify(last)}\n` : `${formatEvent(last) ?? last.type}\n`);
         return last.type === 'rolled-back' && action === 'promote' ? EXIT.failed : EXIT.ok;
@@ -168,8 +161,7 @@ export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'a
 
 /** `slipway rollback [--to id]`: the previous (or named) release takes all traffic at once; no analysis. */
 export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions & { to?: string | undefined }): Promise<number> {
-  const out = opts.out ?? process.stdout;
-  const { ctx, store, client } = context(loaded, opts, () => store.stable());
+  const { ctx, store, client } = context(loaded, opts);
   try {
     await settleIfInterrupted(ctx, opts, 'abort');
     const current = store.stable();
@@ -192,7 +184,7 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
       // Traffic is back; now the worker moves and the release we left drains and stops.
       await retireOthers(ctx, target);
       const reason = `slipway rollback from ${current ?? '(none)'}`;
-      appendHistory(store, {
+      store.appendHistory({
         id: target,
         kind: 'rollback',
         strategy: null,
@@ -217,7 +209,6 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
 }
 
 export function historyCommand(loaded: LoadedConfig, opts: OutputOptions & { limit: number }): number {
-  const out = opts.out ?? process.stdout;
   const entries = new ReleaseStore(loaded.stateDir).history().slice(-opts.limit);
   if (opts.json) {
     out.write(`${JSON.stringify(entries)}\n`);
@@ -241,7 +232,6 @@ function historyLine(e: HistoryEntry): string {
 }
 
 export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): Promise<number> {
-  const out = opts.out ?? process.stdout;
   const store = new ReleaseStore(loaded.stateDir);
   const lock = store.readLock();
   const interrupted = interruptedDeploy(store);

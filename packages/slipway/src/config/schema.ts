@@ -50,9 +50,11 @@ const step = z.strictObject({
   hold: duration,
 });
 
+export const STRATEGIES = ['blue-green', 'canary', 'rolling'] as const;
+
 const strategy = z
   .strictObject({
-    type: z.enum(['blue-green', 'canary', 'rolling']).default('canary'),
+    type: z.enum(STRATEGIES).default('canary'),
     /** Canary and rolling: traffic steps, each analysed at the end of its hold. Blue-green uses one step at 100%. */
     steps: z
       .array(step)
@@ -237,5 +239,10 @@ export type SlipwayConfig = z.output<typeof slipwayConfigSchema>;
 export type SlipwayConfigInput = z.input<typeof slipwayConfigSchema>;
 export type ServiceConfig = SlipwayConfig['services'][string];
 export type ProbeConfig = z.output<typeof probe>;
-export type StrategyConfig = SlipwayConfig['strategy'];
-export type AnalysisConfig = SlipwayConfig['analysis'];
+
+/** The one service the router sends traffic to (the schema makes sure there is exactly one). */
+export function routedService(config: SlipwayConfig): { name: string; service: ServiceConfig } {
+  const entry = Object.entries(config.services).find(([, s]) => s.routes.length > 0);
+  if (!entry) throw new Error('no service serves routes');
+  return { name: entry[0], service: entry[1] };
+}

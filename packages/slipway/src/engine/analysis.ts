@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, type LatencyHistogram, type ReleaseMetrics } from '../local/metrics.js';
+import { ReleaseCounters, type LatencyHistogram, type ReleaseMetrics } from '../local/metrics.js';
 import type { AnalysisCheck, AnalysisResult, WindowFigures } from './events.js';
 
 // Canary analysis in the spirit of Argo Rollouts, Flagger and Kayenta: absolute SLO checks on the candidate,
@@ -20,15 +20,7 @@ export interface AnalysisSettings {
 }
 
 export function emptyMetrics(): ReleaseMetrics {
-  return {
-    requests: 0,
-    statusClasses: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
-    proxyErrors: 0,
-    connectFailures: 0,
-    clientAborts: 0,
-    inFlight: 0,
-    latency: { buckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map((le) => ({ le, count: 0 })), sum: 0, count: 0 },
-  };
+  return new ReleaseCounters().snapshot();
 }
 
 /**

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
+import { routedService } from '../config/schema.js';
 import type { ReleaseMetrics } from '../local/metrics.js';
 import { checkMigrations, describeRefusal } from '../migrations/safety.js';
 import { assembleRelease, releaseId } from '../release/build.js';
@@ -13,7 +15,7 @@ import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings, 
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
 import { counterIncrease, scrapeCounters, type ServiceCounters } from './service-metrics.js';
-import { pidAlive, type HistoryEntry, type ReleaseStore } from './store.js';
+import type { ReleaseStore } from './store.js';
 import { SyntheticTraffic } from './synthetic.js';
 
 /** Distributive Omit, so each event variant keeps its own fields. */
@@ -28,9 +30,10 @@ export interface EngineContext {
   onEvent(event: ReleaseEvent): void;
   /** Output of the build and migration commands. */
   onOutput(line: string): void;
-  /** How often the router's counters are sampled during a step. */
-  sampleEveryMs?: number;
 }
+
+/** How often the router's counters are sampled during a step or a pause. */
+const SAMPLE_EVERY_MS = 1_000;
 
 export interface DeployOutcome {
   release: string;
@@ -61,14 +64,13 @@ export function stepsFor(loaded: LoadedConfig, strategy: StrategyName): Step[] {
   const hold = configured[0]?.holdMs ?? 30_000;
   if (strategy === 'blue-green') return [{ weight: 100, holdMs: hold }];
   // rolling: one routed replica's share at a time, as if replacing them one by one
-  const routed = Object.values(config.services).find((s) => s.routes.length > 0);
-  const n = routed?.replicas ?? 1;
+  const n = routedService(config).service.replicas;
   return Array.from({ length: n }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / n), holdMs: hold }));
 }
 
 /** The replicas of a release that the router sends traffic to (the routed service's). */
 function routedReplicas(loaded: LoadedConfig, state: BackendState, release: string): ReplicaInfo[] {
-  const routed = Object.entries(loaded.config.services).find(([, s]) => s.routes.length > 0)?.[0];
+  const routed = routedService(loaded.config).name;
   return (state.releases.find((r) => r.id === release)?.replicas ?? []).filter((r) => r.service === routed && r.url);
 }
 
@@ -104,6 +106,10 @@ export class ReleaseRun {
   private weights: Weights = {};
   /** The candidate's routed replicas, once ready. */
   private replicas: ReplicaInfo[] = [];
+  /** The stable release's routed replicas (their addresses stay put for the whole deploy). */
+  private stableReplicas: ReplicaInfo[] = [];
+  /** The smoke token file's entries, read once. */
+  private secretsRead: Record<string, string> | undefined;
   readonly emit: Emit;
 
   constructor(
@@ -133,17 +139,8 @@ export class ReleaseRun {
   }
 
   private record(result: DeployOutcome['result'], reason: string): DeployOutcome {
-    const stableAfter = result === 'promoted' ? this.id : this.stable;
-    appendHistory(this.ctx.store, {
-      id: this.id,
-      kind: 'deploy',
-      strategy: this.strategy,
-      result,
-      reason,
-      startedAt: this.started,
-      stableAfter,
-    });
-    return { release: this.id, result, reason };
+    const run = { id: this.id, strategy: this.strategy, stable: this.stable, startedAt: this.started };
+    return recordDeploy(this.ctx.store, run, { release: this.id, result, reason });
   }
 
   private async migrate(appDir: string): Promise<void> {
@@ -190,7 +187,9 @@ export class ReleaseRun {
     } catch (err) {
       throw new RollBack(`candidate did not become ready: ${(err as Error).message}`);
     }
-    this.replicas = routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.id);
+    const state = await this.ctx.backend.state();
+    this.replicas = routedReplicas(this.ctx.loaded, state, this.id);
+    this.stableReplicas = this.stable ? routedReplicas(this.ctx.loaded, state, this.stable) : [];
     this.emit({ type: 'candidate-ready', durationMs: Date.now() - started, upstreams: this.replicas.map((r) => r.url!) });
   }
 
@@ -201,12 +200,11 @@ export class ReleaseRun {
     const suite = await loadSmokeSuite(path.join(appDir, config.smoke.suite)).catch((err: Error) => {
       throw new RollBack(err.message);
     });
-    const tokenFile = this.ctx.loaded.smokeTokenFile;
     const started = Date.now();
     const result = await runSmoke(suite, {
       target: new URL(replica.url),
       metricsUrl: new URL(metricsUrlOf(replica)),
-      secrets: existsSync(tokenFile) ? readSecrets(tokenFile) : {},
+      secrets: this.secrets(),
       expectedVersion: this.id,
       totalTimeoutMs: config.timeouts.smoke,
     });
@@ -249,17 +247,12 @@ export class ReleaseRun {
   private async scrapeServiceMetrics(): Promise<Record<string, ServiceCounters> | null> {
     const specs = this.ctx.loaded.config.analysis.serviceMetrics;
     if (specs.length === 0) return null;
-    const state = await this.ctx.backend.state();
-    const releases = [this.id, ...(this.stable ? [this.stable] : [])];
-    const scrapes = await Promise.all(
-      releases.map((id) =>
-        scrapeCounters(
-          routedReplicas(this.ctx.loaded, state, id).map((r) => ({ name: r.name, metricsUrl: metricsUrlOf(r) })),
-          specs,
-        ),
-      ),
-    );
-    return Object.fromEntries(releases.map((id, i) => [id, scrapes[i]!]));
+    const targets = (replicas: ReplicaInfo[]) => replicas.map((r) => ({ name: r.name, metricsUrl: metricsUrlOf(r) }));
+    const [candidate, stable] = await Promise.all([
+      scrapeCounters(targets(this.replicas), specs),
+      this.stable ? scrapeCounters(targets(this.stableReplicas), specs) : null,
+    ]);
+    return { [this.id]: candidate, ...(this.stable && stable ? { [this.stable]: stable } : {}) };
   }
 
   private async runStep(step: number, steps: number, { weight, holdMs }: Step): Promise<void> {
@@ -268,11 +261,10 @@ export class ReleaseRun {
     await this.ctx.backend.setWeights(weights);
     this.weights = weights;
     this.emit({ type: 'step-started', step, steps, weights, holdMs });
-    const synthetic = await this.syntheticTraffic();
+    const synthetic = this.syntheticTraffic();
     await this.waitOrDecision(config.analysis.settle);
     const start = await this.sample();
     const stepStarted = Date.now();
-    const every = this.ctx.sampleEveryMs ?? 1_000;
     let result: AnalysisResult | undefined;
 
     // Hold: sample, top up thin traffic, and stop early on a failure that is already clear. A sample still short
@@ -281,7 +273,7 @@ export class ReleaseRun {
     for (;;) {
       const left = holdMs - (Date.now() - stepStarted);
       if (result && left <= 0 && (result.verdict !== 'inconclusive' || !synthetic || Date.now() >= sampleDeadline)) break;
-      await this.waitOrDecision(left > 0 ? Math.min(every, left) : every);
+      await this.waitOrDecision(left > 0 ? Math.min(SAMPLE_EVERY_MS, left) : SAMPLE_EVERY_MS);
       const now = await this.sample();
       const elapsed = holdMs > 0 ? Math.min(1, (Date.now() - stepStarted) / holdMs) : 1;
       if (synthetic) await this.topUp(step, synthetic, start, now, elapsed);
@@ -308,14 +300,19 @@ export class ReleaseRun {
     this.emit({ type: 'candidate-warmed', requests: warm.sent, durationMs: Date.now() - started });
   }
 
+  private secrets(): Record<string, string> {
+    const file = this.ctx.loaded.smokeTokenFile;
+    this.secretsRead ??= existsSync(file) ? readSecrets(file) : {};
+    return this.secretsRead;
+  }
+
   private syntheticHeaders(): Record<string, string> {
     const s = this.ctx.loaded.config.analysis.synthetic;
-    const tokenFile = this.ctx.loaded.smokeTokenFile;
-    const token = s && s.token && existsSync(tokenFile) ? readSecrets(tokenFile)[s.token] : undefined;
+    const token = s && s.token ? this.secrets()[s.token] : undefined;
     return token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  private async syntheticTraffic(): Promise<{ candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null> {
+  private syntheticTraffic(): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
     const { config } = this.ctx.loaded;
     const s = config.analysis.synthetic;
     if (s === false) return null;
@@ -326,9 +323,7 @@ export class ReleaseRun {
       headers,
       s.concurrency,
     );
-    const baselineUrls = this.baseline()
-      ? routedReplicas(this.ctx.loaded, await this.ctx.backend.state(), this.baseline()!).map((r) => r.url!)
-      : [];
+    const baselineUrls = this.baseline() ? this.stableReplicas.map((r) => r.url!) : [];
     const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
     return { candidate, baseline };
   }
@@ -377,8 +372,7 @@ export class ReleaseRun {
     const baselineId = this.baseline();
     let baseline: ReleaseMetrics | null = baselineId ? windowOf(baselineId) : null;
     if (baseline && synthetic?.baseline) baseline = addMetrics(baseline, synthetic.baseline.counters.snapshot());
-    const burnFrom =
-      [...this.samples].reverse().find((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;
+    const burnFrom = this.samples.findLast((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;
     const burnWindow = diffMetrics(now.releases[this.id] ?? emptyMetrics(), burnFrom.releases[this.id]);
     const business = config.analysis.serviceMetrics.map((spec): BusinessWindow => {
       const grew = (id: string) => counterIncrease(now.service?.[id]?.[spec.name], start.service?.[id]?.[spec.name]);
@@ -413,9 +407,8 @@ export class ReleaseRun {
   private async pause(step: number, reason: string, timeoutMs: number): Promise<void> {
     const timeoutAt = new Date(Date.now() + timeoutMs);
     this.emit({ type: 'paused', step, reason, timeoutAt: timeoutAt.toISOString() });
-    const every = this.ctx.sampleEveryMs ?? 1_000;
     while (Date.now() < timeoutAt.getTime()) {
-      await sleep(every);
+      await sleep(SAMPLE_EVERY_MS);
       await this.sample();
       const decision = this.ctx.store.takeDecision(this.id);
       if (decision === 'promote') {
@@ -466,17 +459,22 @@ export async function rollBack(
   emit({ type: 'rolled-back', reason, to: stable, durationMs: Date.now() - startedAt });
 }
 
-/** Records a finished release; the times are measured from `startedAt` (epoch ms) to now. */
-export function appendHistory(
+/** Records a finished deploy in the history: the candidate is stable afterwards only if it was promoted. */
+function recordDeploy(
   store: ReleaseStore,
-  entry: Omit<HistoryEntry, 'startedAt' | 'finishedAt' | 'durationMs'> & { startedAt: number },
-): void {
+  run: { id: string; strategy: StrategyName | null; stable: string | null; startedAt: number },
+  outcome: DeployOutcome,
+): DeployOutcome {
   store.appendHistory({
-    ...entry,
-    startedAt: new Date(entry.startedAt).toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationMs: Date.now() - entry.startedAt,
+    id: run.id,
+    kind: 'deploy',
+    strategy: run.strategy,
+    result: outcome.result,
+    reason: outcome.reason,
+    startedAt: run.startedAt,
+    stableAfter: outcome.result === 'promoted' ? run.id : run.stable,
   });
+  return outcome;
 }
 
 /** Builds the working tree into an immutable release folder and returns its id and app folder. */
@@ -500,7 +498,7 @@ export async function buildRelease(
 /** A deploy whose process died: the release it left half-done, or null. */
 export function interruptedDeploy(store: ReleaseStore): { release: string; pid: number } | null {
   const lock = store.readLock();
-  if (!lock || pidAlive(lock.pid)) return null;
+  if (!lock || isProcessAlive(lock.pid)) return null;
   if (!existsSync(store.releaseDir(lock.release))) {
     // died while building: nothing was started
     store.releaseLock();
@@ -544,8 +542,7 @@ export async function settleInterrupted(
     await rollBack(ctx, id, stable, reason, emit, started);
     outcome = { release: id, result: 'rolled-back', reason };
   }
-  const stableAfter = outcome.result === 'promoted' ? id : stable;
-  appendHistory(store, { id, kind: 'deploy', strategy, result: outcome.result, reason: outcome.reason, startedAt: started, stableAfter });
+  recordDeploy(store, { id, strategy, stable, startedAt: started }, outcome);
   store.releaseLock();
   return outcome;
 }

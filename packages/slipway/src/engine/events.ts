@@ -1,7 +1,8 @@
+import type { STRATEGIES } from '../config/schema.js';
 import type { ReleaseMetrics } from '../local/metrics.js';
 import type { ServiceCounters } from './service-metrics.js';
 
-export type StrategyName = 'blue-green' | 'canary' | 'rolling';
+export type StrategyName = (typeof STRATEGIES)[number];
 
 /** How an analysis ended. `inconclusive` pauses the release for a person. */
 export type Verdict = 'pass' | 'fail' | 'inconclusive';

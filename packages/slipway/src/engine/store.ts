@@ -1,4 +1,16 @@
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { ReleaseEvent, StrategyName } from './events.js';
 
@@ -26,15 +38,6 @@ export type Decision = 'promote' | 'abort';
 
 /** What the deploy lock names while the release is still being built (it has no id yet). */
 export const BUILDING = '(building)';
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Everything a release leaves on disk under the state folder: `releases/<id>/` (app, events.jsonl, report.html,
@@ -73,12 +76,29 @@ export class ReleaseStore {
     return readJsonLines<ReleaseEvent>(path.join(this.releaseDir(id), 'events.jsonl'));
   }
 
+  /** The last complete event, read from the end of the file (which grows by a metrics sample a second). */
+  lastEvent(id: string): ReleaseEvent | null {
+    const line = lastLine(path.join(this.releaseDir(id), 'events.jsonl'));
+    try {
+      return line ? (JSON.parse(line) as ReleaseEvent) : null;
+    } catch {
+      return null; // an unfinished line from a writer still at work
+    }
+  }
+
   history(): HistoryEntry[] {
     return readJsonLines<HistoryEntry>(this.historyFile);
   }
 
-  appendHistory(entry: HistoryEntry): void {
-    appendFileSync(this.historyFile, `${JSON.stringify(entry)}\n`);
+  /** Records a finished release; its times are measured from `startedAt` (epoch ms) to now. */
+  appendHistory(entry: Omit<HistoryEntry, 'startedAt' | 'finishedAt' | 'durationMs'> & { startedAt: number }): void {
+    const full: HistoryEntry = {
+      ...entry,
+      startedAt: new Date(entry.startedAt).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Date.now() - entry.startedAt,
+    };
+    appendFileSync(this.historyFile, `${JSON.stringify(full)}\n`);
   }
 
   /** The release that serves all traffic according to the history (null before the first release). */
@@ -140,6 +160,28 @@ export class ReleaseStore {
     const value = readFileSync(file, 'utf8').trim();
     rmSync(file, { force: true });
     return value === 'promote' || value === 'abort' ? value : null;
+  }
+}
+
+function lastLine(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    for (let chunk = 16 * 1024; ; chunk *= 4) {
+      const start = Math.max(0, size - chunk);
+      const buffer = Buffer.alloc(size - start);
+      readSync(fd, buffer, 0, buffer.length, start);
+      const text = buffer.toString('utf8').trimEnd();
+      const newline = text.lastIndexOf('\n');
+      if (newline !== -1 || start === 0) return text.slice(newline + 1) || null;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

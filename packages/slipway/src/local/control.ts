@@ -9,8 +9,8 @@ import type { Weights } from '../engine/events.js';
 import type { ReleaseMetrics } from './metrics.js';
 import { StackError, type LocalStack } from './stack.js';
 
-export const CONTROL_SOCKET = 'control.sock';
-export const CONTROL_TOKEN = 'control.token';
+const CONTROL_SOCKET = 'control.sock';
+const CONTROL_TOKEN = 'control.token';
 
 const releaseId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a release id is letters, digits, dots, dashes and underscores');
 const startBody = z.strictObject({ id: releaseId, appDir: z.string().min(1), overrides: z.record(z.string(), z.string()).default({}) });

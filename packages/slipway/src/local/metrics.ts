@@ -1,5 +1,7 @@
-/** Upper bounds (seconds) of the latency histogram buckets; a final `+Inf` bucket is implied. Prometheus' defaults. */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+import { HTTP_DURATION_BUCKETS } from '@slipway/runtime';
+
+/** Upper bounds (seconds) of the latency histogram buckets; a final `+Inf` bucket is implied. The services' own. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = HTTP_DURATION_BUCKETS;
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
 
@@ -79,7 +81,7 @@ export class ReleaseCounters {
   }
 }
 
-export function statusClass(status: number): StatusClass {
+function statusClass(status: number): StatusClass {
   if (status < 300) return '2xx';
   if (status < 400) return '3xx';
   if (status < 500) return '4xx';

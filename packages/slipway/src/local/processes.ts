@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { formatDuration } from '../format.js';
+import { forEachLine } from '../lines.js';
 import { parseObject } from './logs.js';
 
 export interface ProbeSpec {
@@ -518,30 +519,10 @@ export class ManagedProcess {
 
   private readLines(run: Run, stream: 'stdout' | 'stderr'): void {
     const source = run.child?.[stream];
-    if (!source) return;
-    source.setEncoding('utf8');
-    let buffer = '';
-    source.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        this.onLine(buffer.slice(0, newline), stream);
-        buffer = buffer.slice(newline + 1);
-      }
-      while (buffer.length > MAX_LINE_CHARS) {
-        this.onLine(buffer.slice(0, MAX_LINE_CHARS), stream);
-        buffer = buffer.slice(MAX_LINE_CHARS);
-      }
-    });
-    source.on('end', () => {
-      if (buffer.length > 0) this.onLine(buffer, stream);
-      buffer = '';
-    });
-    source.on('error', () => undefined);
+    if (source) forEachLine(source, (line) => this.onLine(line, stream), MAX_LINE_CHARS);
   }
 
-  private onLine(raw: string, stream: 'stdout' | 'stderr'): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  private onLine(line: string, stream: 'stdout' | 'stderr'): void {
     this.lines.push(line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
     this.hooks.onOutput(line, stream);

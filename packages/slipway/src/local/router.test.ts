@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { findFreePort } from '@slipway/runtime';
 import { Pool } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrafficRouter, type RouterEvent, type RouterOptions } from './router.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -85,15 +86,6 @@ async function startUpstream(name: string): Promise<TestUpstream> {
   };
   cleanups.push(close);
   return { name, url: `http://127.0.0.1:${port}`, port, server, hits, total: () => sum(hits.values()), close };
-}
-
-/** A port on which nothing listens (connections are refused). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function startRouter(
@@ -319,8 +311,7 @@ describe('TrafficRouter', () => {
     router.setRoutes([{ release: 'v1', weight: 1, upstreams: [a.url] }]);
 
     const slow = get(client, '/slow?ms=700');
-    await sleep(150);
-    expect(a.hits.get('/slow')).toBe(1);
+    await vi.waitFor(() => expect(a.hits.get('/slow')).toBe(1));
     router.setRoutes([{ release: 'v1', weight: 1, upstreams: [b.url] }]);
     expect(events.some((e) => e.type === 'upstream-draining' && e.upstream === a.url && e.inFlight === 1)).toBe(true);
 
@@ -332,8 +323,7 @@ describe('TrafficRouter', () => {
     const done = await slow;
     expect(done.status).toBe(200);
     expect(done.body).toBe('a');
-    await sleep(50);
-    expect(events).toContainEqual({ type: 'upstream-drained', release: 'v1', upstream: a.url, forced: false });
+    await vi.waitFor(() => expect(events).toContainEqual({ type: 'upstream-drained', release: 'v1', upstream: a.url, forced: false }));
   });
 
   it('ejects an upstream that refuses connections, retries elsewhere, and tries it again only after ejectMs', async () => {
@@ -370,7 +360,7 @@ describe('TrafficRouter', () => {
     const { router, client } = await startRouter();
     router.setRoutes([
       { release: 'stable', weight: 1, upstreams: [a.url] },
-      { release: 'candidate', weight: 1000, upstreams: [`http://127.0.0.1:${await deadPort()}`] },
+      { release: 'candidate', weight: 1000, upstreams: [`http://127.0.0.1:${await findFreePort()}`] },
     ]);
     const answers = await inParallel(10, 1, () => get(client, '/'));
     expect(answers.every((r) => r.status === 200 && r.headers['x-slipway-release'] === 'stable')).toBe(true);
@@ -419,8 +409,9 @@ describe('TrafficRouter', () => {
     // A response broken mid-body cannot become a 502 any more: the client connection is cut, and it counts as a 5xx.
     await expect(get(client, '/break')).rejects.toThrow();
     expect((a.hits.get('/break') ?? 0) + (b.hits.get('/break') ?? 0)).toBe(1);
-    await sleep(20);
-    expect(router.metrics().releases.v1).toMatchObject({ requests: 2, proxyErrors: 2, statusClasses: { '5xx': 2 } });
+    await vi.waitFor(() =>
+      expect(router.metrics().releases.v1).toMatchObject({ requests: 2, proxyErrors: 2, statusClasses: { '5xx': 2 } }),
+    );
   });
 
   it('answers 503 no_upstream when nothing is available', async () => {
@@ -431,7 +422,7 @@ describe('TrafficRouter', () => {
     expect(router.metrics().unrouted).toBe(1);
 
     router.setRoutes([
-      { release: 'v1', weight: 1, upstreams: [`http://127.0.0.1:${await deadPort()}`, `http://127.0.0.1:${await deadPort()}`] },
+      { release: 'v1', weight: 1, upstreams: [`http://127.0.0.1:${await findFreePort()}`, `http://127.0.0.1:${await findFreePort()}`] },
     ]);
     const dead = await get(client, '/');
     expect(dead.status).toBe(503);
@@ -535,7 +526,7 @@ describe('TrafficRouter', () => {
     const client = new Pool(`http://127.0.0.1:${port}`);
     cleanups.push(() => client.destroy());
     const slow = get(client, '/slow?ms=300');
-    await sleep(100);
+    await vi.waitFor(() => expect(a.hits.get('/slow')).toBe(1));
     const stopped = router.stop();
     const done = await slow;
     expect(done).toMatchObject({ status: 200, body: 'a' });

@@ -111,11 +111,14 @@ export class TrafficRouter {
   private readonly options: Required<Omit<RouterOptions, 'onEvent' | 'stickyCookie'>> & { stickyCookie: string | false };
   private readonly onEvent: (event: RouterEvent) => void;
   private releases: Release[] = [];
+  /** The releases with weight > 0: those that may take new traffic. */
+  private live: Release[] = [];
   private readonly upstreams = new Map<string, Upstream>();
   private readonly counters = new Map<string, ReleaseCounters>();
   /** Origins whose process fails its readiness probe (or is being restarted): passed over while others are ready. */
   private readonly unready = new Set<string>();
-  private readonly draining = new Set<Promise<void>>();
+  /** Upstreams leaving the table, by origin: resolved once their in-flight requests are done and their pool closed. */
+  private readonly draining = new Map<string, Promise<void>>();
   private unrouted = 0;
   private server: Server | undefined;
   private stopping: Promise<void> | undefined;
@@ -169,13 +172,13 @@ export class TrafficRouter {
   setRoutes(targets: RouteTarget[]): void {
     const seenReleases = new Set<string>();
     const seenOrigins = new Map<string, string>();
-    for (const t of targets) {
+    const origins = targets.map((t) => t.upstreams.map(toOrigin));
+    for (const [i, t] of targets.entries()) {
       if (!RELEASE_NAME.test(t.release)) throw new Error(`invalid release name: ${JSON.stringify(t.release)}`);
       if (seenReleases.has(t.release)) throw new Error(`release listed twice: ${t.release}`);
       seenReleases.add(t.release);
       if (!Number.isFinite(t.weight) || t.weight < 0) throw new Error(`invalid weight for ${t.release}: ${t.weight}`);
-      for (const raw of t.upstreams) {
-        const origin = toOrigin(raw);
+      for (const origin of origins[i]!) {
         if (seenOrigins.has(origin)) throw new Error(`upstream ${origin} listed twice (${seenOrigins.get(origin)}, ${t.release})`);
         seenOrigins.set(origin, t.release);
       }
@@ -184,8 +187,7 @@ export class TrafficRouter {
     const next: Release[] = targets.map((t) => ({ name: t.release, weight: t.weight, upstreams: [], next: 0 }));
     for (const [i, t] of targets.entries()) {
       const release = next[i] as Release;
-      for (const raw of t.upstreams) {
-        const origin = toOrigin(raw);
+      for (const origin of origins[i]!) {
         let upstream = this.upstreams.get(origin);
         if (!upstream) {
           upstream = { origin, release: t.release, pool: this.createPool(origin), inFlight: 0, ejectedUntil: 0 };
@@ -203,6 +205,7 @@ export class TrafficRouter {
       }
     }
     this.releases = next;
+    this.live = next.filter((r) => r.weight > 0);
     this.onEvent({ type: 'routes-changed', routes: targets.map((t) => ({ ...t, upstreams: [...t.upstreams] })) });
   }
 
@@ -210,9 +213,15 @@ export class TrafficRouter {
    * What the supervisor's readiness probe says of an upstream origin (listed in a route or not yet). Unready
    * upstreams get no new requests while another upstream (of the same release, else of another live one) is ready.
    */
-  setReady(origin: string, ready: boolean): void {
-    if (ready) this.unready.delete(toOrigin(origin));
-    else this.unready.add(toOrigin(origin));
+  setReady(upstream: string, ready: boolean): void {
+    const origin = toOrigin(upstream);
+    if (ready) this.unready.delete(origin);
+    else this.unready.add(origin);
+  }
+
+  /** Resolves once none of these upstreams is draining any more (at once for those that are not). */
+  async whenDrained(upstreams: string[]): Promise<void> {
+    await Promise.all(upstreams.map((u) => this.draining.get(toOrigin(u))));
   }
 
   /** Per-release counters since construction. Cheap (no allocation proportional to traffic). */
@@ -242,7 +251,8 @@ export class TrafficRouter {
       this.drain(upstream);
     }
     this.releases = [];
-    await Promise.all([...this.draining]);
+    this.live = [];
+    await Promise.all(this.draining.values());
   }
 
   private whenIdle(): Promise<void> {
@@ -261,7 +271,7 @@ export class TrafficRouter {
 
   private drain(upstream: Upstream): void {
     this.onEvent({ type: 'upstream-draining', release: upstream.release, upstream: upstream.origin, inFlight: upstream.inFlight });
-    const done = (async () => {
+    const closing = (async () => {
       // Pool#close waits for queued and running requests, refusing new ones.
       const closed = await withTimeout(
         upstream.pool.close().then(() => true),
@@ -270,8 +280,13 @@ export class TrafficRouter {
       if (!closed) await upstream.pool.destroy(new Error('drain timeout')).catch(() => undefined);
       this.onEvent({ type: 'upstream-drained', release: upstream.release, upstream: upstream.origin, forced: !closed });
     })();
-    this.draining.add(done);
-    void done.finally(() => this.draining.delete(done));
+    // The same origin removed, added back and removed again: wait for both of its pools.
+    const earlier = this.draining.get(upstream.origin);
+    const done = earlier ? Promise.all([earlier, closing]).then(() => undefined) : closing;
+    this.draining.set(upstream.origin, done);
+    void done.finally(() => {
+      if (this.draining.get(upstream.origin) === done) this.draining.delete(upstream.origin);
+    });
   }
 
   private countersFor(release: string): ReleaseCounters {
@@ -281,11 +296,6 @@ export class TrafficRouter {
       this.counters.set(release, c);
     }
     return c;
-  }
-
-  /** Releases that may take new traffic. */
-  private live(): Release[] {
-    return this.releases.filter((r) => r.weight > 0);
   }
 
   /**
@@ -299,7 +309,7 @@ export class TrafficRouter {
       const usable = (u: Upstream) => !tried.has(u) && u.ejectedUntil <= now && (!readyOnly || !this.unready.has(u.origin));
       const u = preferred && this.roundRobin(preferred, usable);
       if (u) return u;
-      const fallback = weightedPick(this.live().filter((r) => r !== preferred && r.upstreams.some(usable)));
+      const fallback = weightedPick(this.live.filter((r) => r !== preferred && r.upstreams.some(usable)));
       if (fallback) return this.roundRobin(fallback, usable);
     }
     return undefined;
@@ -320,7 +330,7 @@ export class TrafficRouter {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
     const path = requestPath(req.url ?? '/');
-    if (path.split('?')[0] === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && (path === HEALTH_PATH || path.startsWith(`${HEALTH_PATH}?`))) {
       sendJson(res, 200, { status: 'ok' });
       return;
     }
@@ -332,7 +342,7 @@ export class TrafficRouter {
     }
 
     this.active += 1;
-    const live = this.live();
+    const live = this.live;
     const cookieName = this.options.stickyCookie;
     const cookieRelease = cookieName ? readCookie(req.headers.cookie, cookieName) : undefined;
     const stickyTo = cookieRelease === undefined ? undefined : live.find((r) => r.name === cookieRelease);
@@ -368,7 +378,7 @@ export class TrafficRouter {
 
     const attempt = (): void => {
       // Retries prefer the originally chosen release, if it is still live in the (possibly replaced) table.
-      const preferred = tried.size === 0 ? chosen : this.live().find((r) => r.name === chosen?.name);
+      const preferred = tried.size === 0 ? chosen : this.live.find((r) => r.name === chosen?.name);
       const upstream = this.pickUpstream(preferred, tried);
       if (!upstream) {
         finish(chosen?.name, { status: 503, proxyError: chosen !== undefined });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { findFreePort } from '@slipway/runtime';
 import type { ProbeConfig, ServiceConfig, SlipwayConfig } from '../config/schema.js';
 import type { BackendState, ReleaseInfo } from '../engine/backend.js';
@@ -10,9 +9,15 @@ import type { TrafficRouter } from './router.js';
 interface Replica {
   process: ManagedProcess;
   service: string;
-  port: number;
+  /** Where it answers HTTP, e.g. http://127.0.0.1:4001. */
+  url: string;
   metricsPort: number;
   routed: boolean;
+}
+
+/** The addresses the router sends a release's traffic to. */
+function routedOrigins(release: RunningRelease): string[] {
+  return release.replicas.filter((r) => r.routed).map((r) => r.url);
 }
 
 interface RunningRelease {
@@ -85,19 +90,18 @@ export class LocalStack {
     };
     const source = { release: release.id, process: `${name}#${index}` };
     const routed = service.routes.length > 0;
-    const origin = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${port}`;
     const proc = new ManagedProcess(spec, {
       onEvent: (e) => {
         // Like a Kubernetes Service's endpoints: a replica that is not ready gets no new requests.
-        if (routed && e.type === 'ready') this.router.setReady(origin, true);
-        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited'))
-          this.router.setReady(origin, false);
+        if (routed && e.type === 'ready') this.router.setReady(url, true);
+        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited')) this.router.setReady(url, false);
         this.hooks.onProcessEvent(e);
       },
       onOutput: (line, stream) => this.hooks.onOutput(line, stream, source),
     });
     proc.start();
-    return { process: proc, service: name, port, metricsPort, routed };
+    return { process: proc, service: name, url, metricsPort, routed };
   }
 
   async startRelease(id: string, appDir: string, overrides: Record<string, string>): Promise<void> {
@@ -129,15 +133,8 @@ export class LocalStack {
   }
 
   setWeights(weights: Weights): void {
-    for (const id of Object.keys(weights)) this.get(id);
     this.router.setRoutes(
-      Object.entries(weights).map(([release, weight]) => ({
-        release,
-        weight,
-        upstreams: this.get(release)
-          .replicas.filter((r) => r.routed)
-          .map((r) => `http://127.0.0.1:${r.port}`),
-      })),
+      Object.entries(weights).map(([release, weight]) => ({ release, weight, upstreams: routedOrigins(this.get(release)) })),
     );
     this.weights = { ...weights };
   }
@@ -149,8 +146,7 @@ export class LocalStack {
       const { [id]: _removed, ...rest } = this.weights;
       this.setWeights(rest);
     }
-    const deadline = Date.now() + this.config.timeouts.drain;
-    while (Date.now() < deadline && (this.router.metrics().releases[id]?.inFlight ?? 0) > 0) await sleep(50);
+    await this.router.whenDrained(routedOrigins(release));
     await Promise.all([...release.replicas, ...release.singletons].map((r) => r.process.stop()));
     this.releases.delete(id);
   }
@@ -170,12 +166,12 @@ export class LocalStack {
       id: r.id,
       singletons: r.singletons.length > 0,
       overrides: Object.keys(r.overrides),
-      replicas: [...r.replicas, ...r.singletons].map(({ process, port, metricsPort }) => {
+      replicas: [...r.replicas, ...r.singletons].map(({ process, url, metricsPort }) => {
         const s = process.status();
         return {
           name: s.name,
           service: s.service,
-          url: `http://127.0.0.1:${port}`,
+          url,
           metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
           state: s.state,
           pid: s.pid,

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
+import { createGracefulShutdown, createLogger, ensureDatabase, isProcessAlive, startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
-import { appendHistory, buildRelease } from '../engine/deploy.js';
-import { pidAlive, ReleaseStore } from '../engine/store.js';
+import { buildRelease } from '../engine/deploy.js';
+import { ReleaseStore } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
 import { startControlServer } from './control.js';
 import { createLogSink } from './logs.js';
@@ -32,10 +32,9 @@ const INSTANCE_FILE = 'up.json';
 /** The `slipway up` running for this state folder, if any. */
 export function runningInstance(stateDir: string): UpInstance | null {
   const file = path.join(stateDir, INSTANCE_FILE);
-  if (!existsSync(file)) return null;
   try {
     const instance = JSON.parse(readFileSync(file, 'utf8')) as UpInstance;
-    return pidAlive(instance.pid) ? instance : null;
+    return isProcessAlive(instance.pid) ? instance : null;
   } catch {
     return null;
   }
@@ -97,7 +96,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     if (!stable || !store.exists(stable)) {
       say('no release yet: building the working tree into the first one');
       const built = await buildRelease(loaded, store, (l) => say(l), !options.build);
-      appendHistory(store, {
+      store.appendHistory({
         id: built.id,
         kind: 'initial',
         strategy: null,
@@ -129,7 +128,10 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       drainTimeoutMs: config.timeouts.drain,
       onEvent: (e) => {
         if (e.type === 'upstream-ejected')
-          logs.own('warn', `router: ${e.upstream} (${e.release}) refused a connection; left out for ${e.untilMs} ms`);
+          logs.own(
+            'warn',
+            `router: ${e.upstream} (${e.release}) refused a connection; left out for ${Math.max(0, e.untilMs - Date.now())} ms`,
+          );
         if (e.type === 'proxy-error') logs.own('warn', `router: ${e.release} ${e.upstream}: ${e.message}`);
       },
     });

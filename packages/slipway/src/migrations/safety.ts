@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
  * Squawk rules whose finding means the migration can break the release that is
  * still serving while it runs (expand/contract: only the contract phase may do these).
  */
-export const DESTRUCTIVE_RULES = new Set([
+const DESTRUCTIVE_RULES = new Set([
   'ban-drop-column',
   'ban-drop-table',
   'ban-drop-database',

@@ -13,7 +13,7 @@ import {
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-export interface ReleaseManifest {
+interface ReleaseManifest {
   id: string;
   sha: string | null;
   dirty: boolean;
@@ -21,7 +21,7 @@ export interface ReleaseManifest {
   source: string;
 }
 
-export class BuildError extends Error {
+class BuildError extends Error {
   override readonly name = 'BuildError';
 }
 

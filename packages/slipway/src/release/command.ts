@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import { forEachLine } from '../lines.js';
 
-export class CommandError extends Error {
+class CommandError extends Error {
   override readonly name = 'CommandError';
 }
 
@@ -22,18 +23,18 @@ export function runCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail: string[] = [];
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        log(line);
-      }
+    const collect = (line: string) => {
+      if (!line) return;
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      log(line);
     };
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    forEachLine(child.stdout, collect);
+    forEachLine(child.stderr, collect);
     child.on('error', (err) => reject(new CommandError(`${label}: cannot run ${program}: ${err.message}`)));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the output is all in, so the tail is complete.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(new CommandError(`${label} failed (${signal ? `killed by ${signal}` : `exit ${code}`}):\n${tail.join('\n')}`));

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { findFreePort } from '@slipway/runtime';
 import { describe, expect, it } from 'vitest';
 import { formatCheckLine, formatSummary, redact, toJUnit } from './report.js';
 import { runSmoke } from './runner.js';
@@ -107,12 +106,7 @@ describe('runSmoke', () => {
   });
 
   it('reports an unreachable target, not a failed check, when the first contact is refused', async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const closed = await findFreePort();
     const result = await runSmoke(
       { name: 't', checks: [check('reach', async (ctx) => void (await ctx.http.request('GET', new URL('/readyz', ctx.target))))] },
       { target: new URL(`http://127.0.0.1:${closed}/`), totalTimeoutMs: 5_000 },

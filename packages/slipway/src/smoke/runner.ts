@@ -80,7 +80,11 @@ async function runCheck(
   let attempt = 0;
   for (;;) {
     attempt += 1;
-    const timeoutMs = Math.max(1, Math.min(check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, deadline - Date.now()));
+    const checkLimitMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+    const leftMs = deadline - Date.now();
+    const timeoutMs = Math.max(1, Math.min(checkLimitMs, leftMs));
+    // The limit that bites, as configured: the check's own, or the suite's total (not what was left of it).
+    const limitMs = checkLimitMs <= leftMs ? checkLimitMs : options.totalTimeoutMs;
     const signal = AbortSignal.timeout(timeoutMs);
     const http = createSmokeHttp(signal);
     const ctx: SmokeContext = {
@@ -101,7 +105,7 @@ async function runCheck(
       ...extra,
     });
     try {
-      const detail = await withTimeout(check.run(ctx), signal, timeoutMs);
+      const detail = await withTimeout(check.run(ctx), signal, limitMs);
       return { result: result('passed', detail ? { detail } : {}), unreachable: false };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

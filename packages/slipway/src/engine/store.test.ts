@@ -1,0 +1,41 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReleaseEvent } from './events.js';
+import { ReleaseStore } from './store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function store(): ReleaseStore {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slipway-store-'));
+  dirs.push(dir);
+  const s = new ReleaseStore(dir);
+  mkdirSync(s.releaseDir('r1'), { recursive: true }); // made by the build in real use
+  return s;
+}
+
+const log = (message: string): ReleaseEvent => ({ type: 'log', level: 'info', message, at: '2026-01-01T00:00:00.000Z', release: 'r1' });
+
+describe('ReleaseStore.lastEvent', () => {
+  it('reads the last event from the end of the file, also when it is longer than one read', () => {
+    const s = store();
+    expect(s.lastEvent('r1')).toBeNull();
+    s.appendEvent(log('first'));
+    expect(s.lastEvent('r1')).toEqual(log('first'));
+    const long = log(`é${'x'.repeat(100_000)}`);
+    s.appendEvent(long);
+    expect(s.lastEvent('r1')).toEqual(long);
+    expect(s.lastEvent('r1')).toEqual(s.events('r1').at(-1));
+  });
+
+  it('answers null for an unfinished last line', () => {
+    const s = store();
+    s.appendEvent(log('first'));
+    appendFileSync(path.join(s.releaseDir('r1'), 'events.jsonl'), '{"type":"log","lev');
+    expect(s.lastEvent('r1')).toBeNull();
+  });
+});
