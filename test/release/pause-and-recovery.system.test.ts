@@ -37,6 +37,25 @@ describe('inconclusive analysis', () => {
     expect((await stack.status()).weights).toEqual({ [String(paused.release)]: 100 });
   });
 
+  it('keeps a slipway promote sent during a hold for the pause that follows', async () => {
+    // A hold long enough that the promote surely arrives before the step's analysis pauses.
+    const config = await stack.writeConfig('slipway.long-hold.config.ts', {
+      strategy: { type: 'canary', steps: [{ weight: 30, hold: '6s' }] },
+      analysis: { minRequests: 1_000_000, synthetic: false },
+    });
+    const deploy = stack.spawnSlipway(['deploy', '--json', '--yes'], config);
+    const step = await waitForEvent(deploy, 'step-started');
+    const promote = await stack.slipway(['promote'], config);
+    expect(promote.code, promote.stdout + promote.stderr).toBe(0);
+    const { code } = await deploy.exited;
+    expect(code, deploy.output).toBe(0);
+    const types = jsonEvents(deploy)
+      .map((e) => e.type)
+      .filter((t) => t !== 'metrics');
+    expect(types.slice(types.indexOf('paused'))).toEqual(['paused', 'decision', 'weights-changed', 'promoted']);
+    expect((await stack.status()).weights).toEqual({ [String(step.release)]: 100 });
+  });
+
   it('pauses the release; slipway abort rolls it back', async () => {
     const stable = (await stack.status()).stable;
     const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);

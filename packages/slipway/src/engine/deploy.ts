@@ -397,8 +397,8 @@ export class ReleaseRun {
 
   private async waitOrDecision(ms: number): Promise<void> {
     await sleep(Math.max(0, ms));
-    const decision = this.ctx.store.takeDecision(this.id);
-    if (decision === 'abort') {
+    // Only an abort cuts a hold short; a promote waits for the pause it is meant for.
+    if (this.ctx.store.takeDecision(this.id, 'abort')) {
       this.emit({ type: 'decision', action: 'abort', by: 'person' });
       throw new RollBack('aborted by slipway abort');
     }

@@ -154,10 +154,12 @@ export class ReleaseStore {
     writeFileSync(path.join(this.releaseDir(id), 'decision'), decision);
   }
 
-  takeDecision(id: string): Decision | null {
+  /** The decision waiting for this release, removed as it is taken; with `only`, any other is left waiting. */
+  takeDecision(id: string, only?: Decision): Decision | null {
     const file = path.join(this.releaseDir(id), 'decision');
     if (!existsSync(file)) return null;
     const value = readFileSync(file, 'utf8').trim();
+    if (only && value !== only) return null;
     rmSync(file, { force: true });
     return value === 'promote' || value === 'abort' ? value : null;
   }
