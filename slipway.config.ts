@@ -16,6 +16,8 @@ export default defineConfig({
       'package.json',
       'packages/runtime/package.json',
       'packages/runtime/dist',
+      'packages/slipway/package.json',
+      'packages/slipway/dist',
       'apps/streams/package.json',
       'apps/streams/dist',
       'apps/streams/migrations',

@@ -9,8 +9,8 @@ import { loadSlipwayConfig } from '@slipway/slipway';
 const QUIET = { LOG_LEVEL: 'warn', APP_ENV: 'test' };
 
 /**
- * Copies what `npm run build` made (the config's build.include) into `source/` of a new temporary folder, with
- * the repository's node_modules linked beside it, and `state/` for the stack's state. writeConfig writes a config
+ * Copies what `npm run build` made (the config's build.include) and package-lock.json into `source/` of a new
+ * temporary folder, with the repository's node_modules linked beside it, and `state/` for the stack's state. writeConfig writes a config
  * for it: the repository's, with that source and state folder, quiet logs, any free public port, and `overrides`
  * on top.
  */
@@ -19,7 +19,8 @@ export async function prepareScratchStack(root, prefix) {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   chmodSync(dir, 0o755); // embedded PostgreSQL runs as another user when this runs as root
   const source = path.join(dir, 'source');
-  for (const rel of repo.build.include) cpSync(path.join(root, rel), path.join(source, rel), { recursive: true });
+  for (const rel of [...repo.build.include, 'package-lock.json']) cpSync(path.join(root, rel), path.join(source, rel), { recursive: true });
+  // The installed packages the lockfile names; each release copies what it needs from here.
   symlinkSync(path.join(root, 'node_modules'), path.join(source, 'node_modules'));
   const stateDir = path.join(dir, 'state');
   const base = {

@@ -8,6 +8,10 @@ export interface StackOptions {
   strategy?: { type: 'blue-green' | 'canary' | 'rolling'; steps: { weight: number; hold: string }[] };
   analysis?: Record<string, unknown>;
   contract?: string[];
+  /** On top of the repository's smoke section. */
+  smoke?: Record<string, unknown>;
+  /** Paths of the stack's source added to build.include. */
+  include?: string[];
 }
 
 export interface SlipwayStack {
@@ -16,7 +20,10 @@ export interface SlipwayStack {
   configFile: string;
   stateDir: string;
   url: string;
-  up: ServiceProcess;
+  /** The running `slipway up` (replaced by restartUp). */
+  readonly up: ServiceProcess;
+  /** Starts `slipway up` again (after the test killed it) and waits until it is ready. */
+  restartUp(): Promise<ServiceProcess>;
   /** Runs a slipway command against this stack to completion. */
   slipway(args: string[], configFile?: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Starts a slipway command and returns the running process (for kill -9, or to follow its events). */
@@ -31,8 +38,19 @@ export interface SlipwayStack {
 export interface StackStatus {
   stable: string;
   weights: Record<string, number>;
-  releases: { id: string; replicas: { name: string; state: string; pid: number | null; restarts: number }[] }[];
+  releases: {
+    id: string;
+    version: string;
+    retiresAt: string | null;
+    replicas: { name: string; state: string; pid: number | null; restarts: number }[];
+  }[];
+  routing: { pid: number; generation: number; changes: { generation: number; weights: Record<string, number> }[] };
   deploy: { release: string; state: string; step: { step: number } | null } | null;
+}
+
+/** The releases that take traffic (weight > 0): warm ones kept for a rollback are at 0. */
+export function serving(status: StackStatus): Record<string, number> {
+  return Object.fromEntries(Object.entries(status.weights).filter(([, w]) => w > 0));
 }
 
 /**
@@ -51,6 +69,8 @@ function configOverrides(repo: ScratchStack['repo'], options: StackOptions): Rec
       ],
     },
     analysis: { ...repo.analysis, minRequests: 50, warmupRequests: 200, ...options.analysis },
+    smoke: { ...repo.smoke, ...options.smoke },
+    build: { include: [...repo.build.include, ...(options.include ?? [])] },
     timeouts: { ...repo.timeouts, ready: '15s', drain: '5s', pause: '2m', stop: '5s' },
   };
 }
@@ -63,9 +83,12 @@ export async function startSlipwayStack(options: StackOptions = {}): Promise<Sli
   const configFile = await writeConfig('slipway.config.ts', options);
   const spawnAgainst = (args: string[], config = configFile) => spawnSlipway(['-c', config, ...args], { cwd: dir });
   const run = (args: string[], config = configFile) => finished(spawnAgainst(args, config));
-  const up = spawnAgainst(['up', '--no-build', '--json']);
-  const ready = await up.waitForOutput(/"msg":"ready at /, 60_000);
-  const url = (JSON.parse(ready) as { url: string }).url;
+  const startUp = async () => {
+    const proc = spawnAgainst(['up', '--no-build', '--json']);
+    const ready = await proc.waitForOutput(/"msg":"ready at /, 60_000);
+    return { proc, url: (JSON.parse(ready) as { url: string }).url };
+  };
+  let { proc: up, url } = await startUp();
 
   return {
     dir,
@@ -73,7 +96,13 @@ export async function startSlipwayStack(options: StackOptions = {}): Promise<Sli
     configFile,
     stateDir,
     url,
-    up,
+    get up() {
+      return up;
+    },
+    async restartUp() {
+      ({ proc: up, url } = await startUp());
+      return up;
+    },
     spawnSlipway: spawnAgainst,
     writeConfig,
     slipway: run,
@@ -83,6 +112,8 @@ export async function startSlipwayStack(options: StackOptions = {}): Promise<Sli
       up.kill('SIGTERM');
       const exited = await Promise.race([up.exited, sleep(30_000).then(() => null)]);
       if (!exited) up.kill('SIGKILL');
+      // Whatever a killed slipway up left running (router, replicas, database) is adopted and stopped.
+      await run(['down']);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerInvariants } from '../helpers/ledger.js';
 import { startLoad } from '../helpers/load.js';
-import { jsonEvents, parseEvents, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
+import { childPids, isRunning } from '../helpers/process.js';
+import { jsonEvents, parseEvents, serving, startSlipwayStack, waitForEvent, type SlipwayStack } from '../helpers/slipway-stack.js';
 
 // A stack whose analysis can never reach its sample (synthetic traffic off, a huge minimum): every canary
 // step is inconclusive and pauses for a person. That makes pauses, decisions and interrupted deploys testable.
@@ -34,7 +39,7 @@ describe('inconclusive analysis', () => {
     const { code } = await deploy.exited;
     expect(code, deploy.output).toBe(0);
     expect(jsonEvents(deploy).at(-1)?.type).toBe('promoted');
-    expect((await stack.status()).weights).toEqual({ [String(paused.release)]: 100 });
+    expect(serving(await stack.status())).toEqual({ [String(paused.release)]: 100 });
   });
 
   it('keeps a slipway promote sent during a hold for the pause that follows', async () => {
@@ -53,7 +58,7 @@ describe('inconclusive analysis', () => {
       .map((e) => e.type)
       .filter((t) => t !== 'metrics');
     expect(types.slice(types.indexOf('paused'))).toEqual(['paused', 'decision', 'weights-changed', 'promoted']);
-    expect((await stack.status()).weights).toEqual({ [String(step.release)]: 100 });
+    expect(serving(await stack.status())).toEqual({ [String(step.release)]: 100 });
   });
 
   it('pauses the release; slipway abort rolls it back', async () => {
@@ -66,7 +71,7 @@ describe('inconclusive analysis', () => {
     expect(code, deploy.output).toBe(1);
     expect(jsonEvents(deploy).at(-1)).toMatchObject({ type: 'rolled-back' });
     expect(String(jsonEvents(deploy).at(-1)?.reason)).toMatch(/aborted/);
-    expect((await stack.status()).weights).toEqual({ [stable]: 100 });
+    expect(serving(await stack.status())).toEqual({ [stable]: 100 });
   });
 });
 
@@ -82,12 +87,14 @@ describe('a deploy process killed mid-canary', () => {
     await first.exited;
     const interrupted = await stack.status();
     expect(interrupted.deploy).toMatchObject({ release: started.release, state: 'interrupted' });
-    expect(interrupted.weights).toEqual({ [stable]: 70, [String(started.release)]: 30 });
+    // The candidate and its fresh baseline share 30% each.
+    expect(serving(interrupted)).toEqual({ [stable]: 40, [String(started.release)]: 30, [`${String(started.release)}.baseline`]: 30 });
     const abort = await stack.slipway(['abort']);
     expect(abort.code, abort.stdout + abort.stderr).toBe(0);
     const afterAbort = await stack.status();
-    expect(afterAbort.weights).toEqual({ [stable]: 100 });
-    expect(afterAbort.releases.map((r) => r.id)).toEqual([stable]);
+    expect(serving(afterAbort)).toEqual({ [stable]: 100 });
+    // The candidate and its baseline are gone; only releases kept warm by earlier promotions remain beside it.
+    expect(afterAbort.releases.filter((r) => r.retiresAt === null).map((r) => r.id)).toEqual([stable]);
     expect(afterAbort.deploy).toBeNull();
 
     // The same again, settled by the next `slipway deploy` instead.
@@ -107,8 +114,8 @@ describe('a deploy process killed mid-canary', () => {
     expect(result.failed).toEqual([]);
     expect(result.byRelease(String(started.release)).length).toBeGreaterThan(0);
     const settled = await stack.status();
-    expect(settled.weights).toEqual({ [stable]: 100 });
-    expect(settled.releases.map((r) => r.id)).toEqual([stable]);
+    expect(serving(settled)).toEqual({ [stable]: 100 });
+    expect(settled.releases.filter((r) => r.retiresAt === null).map((r) => r.id)).toEqual([stable]);
     const history = JSON.parse((await stack.slipway(['history', '--json'])).stdout) as { id: string; result: string; reason: string }[];
     expect(history.find((h) => h.id === started.release)).toMatchObject({ result: 'rolled-back' });
   });
@@ -174,5 +181,71 @@ describe('slipway up', () => {
     const second = await stack.slipway(['up', '--no-build']);
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/already running for .* \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  // Last in this file: it ends with the stack stopped.
+  it('a supervisor killed with SIGKILL: the router serves on, the next slipway up adopts everything, and nothing is left behind', async () => {
+    const readAccounts = async () => {
+      const res = await request(new URL('/api/accounts', stack.url), { headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(200);
+      return res.body.json();
+    };
+    const postmasterPid = () => Number(readFileSync(path.join(stack.stateDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const before = await stack.status();
+    const accounts = await readAccounts();
+    const postgres = postmasterPid();
+    const left = childPids(stack.up.child.pid!); // the router, the replicas, the worker, PostgreSQL
+    expect(left.length).toBeGreaterThanOrEqual(5);
+
+    const load = startLoad(stack.url, { path: '/api/streams', token });
+    await sleep(1_000);
+    stack.up.kill('SIGKILL');
+    await stack.up.exited;
+    const killedAt = Date.now();
+    await sleep(2_000); // no supervisor at all meanwhile
+    expect(left.every(isRunning)).toBe(true);
+    const up = await stack.restartUp();
+    const adoptedAt = Date.now();
+    await sleep(1_000);
+    const result = await load.stop();
+    const failed = result.failed.length;
+    console.log(
+      `slipway up was down for ${adoptedAt - killedAt} ms (until the new one was ready); ${failed} of ${result.total} user requests failed meanwhile`,
+    );
+    expect(result.total).toBeGreaterThan(400);
+    expect(result.failed).toEqual([]);
+    expect(up.output).toMatch(/router adopted from an earlier slipway up/);
+
+    // Every process the killed supervisor started is now supervised by the new one: the same router, the same
+    // replicas and worker, the same PostgreSQL server, with the data as it was.
+    const after = await stack.status();
+    expect(after.routing.pid).toBe(before.routing.pid);
+    const pids = (s: typeof before) => s.releases.flatMap((r) => r.replicas.map((p) => p.pid)).sort();
+    expect(pids(after)).toEqual(pids(before));
+    expect(postmasterPid()).toBe(postgres);
+    expect(left.filter(isRunning).sort()).toEqual([...pids(after), after.routing.pid, postgres].sort());
+    expect(await readAccounts()).toEqual(accounts);
+    const { password, port } = JSON.parse(readFileSync(path.join(stack.stateDir, 'postgres.json'), 'utf8')) as {
+      password: string;
+      port: number;
+    };
+    const db = new pg.Pool({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/streams`, max: 1 });
+    try {
+      expect(await ledgerInvariants(db)).toEqual({
+        total: 0n,
+        unbalancedJournals: 0,
+        negativeAccounts: 0,
+        driftedAccounts: 0,
+        escrowMismatch: 0,
+      });
+    } finally {
+      await db.end();
+    }
+
+    // Stopped as Ctrl-C would: nothing of either supervisor is left running.
+    const adopted = childPids(up.child.pid!);
+    up.kill('SIGTERM');
+    expect((await up.exited).code, up.output.slice(-3000)).toBe(0);
+    expect([...left, ...adopted].filter(isRunning)).toEqual([]);
   });
 });

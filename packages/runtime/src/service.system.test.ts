@@ -86,7 +86,8 @@ describe('graceful shutdown of a real process', () => {
     service.child.kill('SIGINT');
 
     expect(await service.exited).toEqual({ code: 130, signal: null });
-    expect(Date.now() - secondAt).toBeLessThan(2000);
+    // Well before the 5 s shutdown delay would have let it go.
+    expect(Date.now() - secondAt).toBeLessThan(4_500);
     expect(service.records).toContainEqual(expect.objectContaining({ level: 'fatal', msg: 'forced exit', signal: 'SIGINT' }));
   });
 

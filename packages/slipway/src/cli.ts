@@ -8,6 +8,8 @@ import { DeployBlockedError } from './engine/deploy.js';
 import { STRATEGIES } from './config/schema.js';
 import type { StrategyName } from './engine/events.js';
 import { ControlUnavailableError } from './local/control.js';
+import { runDown } from './local/down.js';
+import { systemdUnit } from './local/systemd.js';
 import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
 import { loadSmokeSuite, smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
@@ -60,6 +62,21 @@ json(
   const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
   await runUp(loaded, { port, build: opts.build, pretty: !opts.json && process.stdout.isTTY === true });
 });
+
+program
+  .command('down')
+  .description('stop slipway up as Ctrl-C would, or stop what one that died left running (router, replicas, database)')
+  .action(async () => {
+    process.stdout.write(`${await runDown(await configOf(), { pretty: process.stdout.isTTY === true })}\n`);
+  });
+
+program
+  .command('systemd-unit')
+  .description('print a systemd unit that runs slipway up as a service (Restart=always; survives its own crashes)')
+  .option('--user <name>', 'the user the service runs as (default: the current user)')
+  .action(async (opts: { user?: string }) => {
+    process.stdout.write(systemdUnit(await configOf(), opts.user));
+  });
 
 json(
   program

@@ -13,7 +13,8 @@ import {
 } from '../engine/deploy.js';
 import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
 import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
-import { ControlClient } from '../local/control.js';
+import { ControlClient, ControlUnavailableError } from '../local/control.js';
+import { runningInstance } from '../local/up.js';
 import { renderReport } from '../report/html.js';
 import { formatEvent, formatProgress } from '../report/terminal.js';
 import { EXIT } from '../exit-codes.js';
@@ -72,7 +73,10 @@ function writeReport(store: ReleaseStore, id: string): string {
 
 function context(loaded: LoadedConfig, opts: OutputOptions): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
   const store = new ReleaseStore(loaded.stateDir);
-  const client = new ControlClient(loaded.stateDir);
+  if (!runningInstance(loaded.stateDir))
+    throw new ControlUnavailableError(`slipway up is not running for ${loaded.stateDir}; start it first`);
+  // A release in progress rides out a restart of slipway up (its router and processes keep serving meanwhile).
+  const client = new ControlClient(loaded.stateDir, { reconnectMs: 30_000 });
   const printer = eventPrinter(opts);
   return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
 }
@@ -119,7 +123,14 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
     store.retargetLock(built.id);
     const run = new ReleaseRun(ctx, built.id, stable, strategy);
     run.emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
-    run.emit({ type: 'build-finished', dir: built.appDir, sha: built.sha, dirty: built.dirty, durationMs: Date.now() - started });
+    run.emit({
+      type: 'build-finished',
+      dir: built.appDir,
+      sha: built.sha,
+      dirty: built.dirty,
+      durationMs: Date.now() - started,
+      ...(built.dependencies && { dependencies: built.dependencies }),
+    });
     const outcome = await run.run(built.appDir, opts.overrides);
     const report = writeReport(store, built.id);
     if (!opts.json) out.write(`report: ${report}\n`);
@@ -159,7 +170,11 @@ export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'a
   }
 }
 
-/** `slipway rollback [--to id]`: the previous (or named) release takes all traffic at once; no analysis. */
+/**
+ * `slipway rollback [--to id]`: the previous (or named) release takes all traffic at once; no analysis. Within
+ * `timeouts.keepPrevious` of a promotion the previous release is still running: then it is one routing change and
+ * no process is started; after that it is started from its release folder first.
+ */
 export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions & { to?: string | undefined }): Promise<number> {
   const { ctx, store, client } = context(loaded, opts);
   try {
@@ -174,15 +189,15 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
       throw new DeployBlockedError(`a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); run slipway abort instead`);
     try {
       const started = Date.now();
-      const running = (await client.state()).releases.some((r) => r.id === target);
-      if (!running) {
+      const warm = (await client.state()).releases.some((r) => r.id === target);
+      if (!warm) {
         await client.startRelease(target, store.appDir(target), {});
         await client.waitReady(target, loaded.config.timeouts.ready);
       }
       await client.setWeights({ [target]: 100 });
       const switchedMs = Date.now() - started;
       // Traffic is back; now the worker moves and the release we left drains and stops.
-      await retireOthers(ctx, target);
+      await retireOthers(ctx, target, null);
       const reason = `slipway rollback from ${current ?? '(none)'}`;
       store.appendHistory({
         id: target,
@@ -193,11 +208,12 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
         startedAt: started,
         stableAfter: target,
       });
-      const summary = { release: target, from: current, durationMs: switchedMs, totalMs: Date.now() - started, wasRunning: running };
+      const summary = { release: target, from: current, warm, durationMs: switchedMs, totalMs: Date.now() - started };
+      const how = warm ? 'it was still running: one routing change' : 'started from its release folder first';
       out.write(
         opts.json
           ? `${JSON.stringify(summary)}\n`
-          : `traffic back on ${target} (from ${current ?? '(none)'}) after ${(switchedMs / 1000).toFixed(2)} s; the other release stopped after ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
+          : `traffic back on ${target} (from ${current ?? '(none)'}; ${how}) after ${(switchedMs / 1000).toFixed(2)} s; the other release stopped after ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
       );
       return EXIT.ok;
     } finally {
@@ -254,6 +270,7 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
     stable: store.stable(),
     weights: state?.weights ?? null,
     releases: state?.releases ?? [],
+    routing: state?.routing ?? null,
     deploy: deploying
       ? {
           release: deploying,
@@ -283,9 +300,13 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
       }\n`,
     );
     for (const r of state.releases) {
-      out.write(
-        `release ${r.id}${r.singletons ? ' (runs the singletons)' : ''}${r.overrides.length ? ` overrides: ${r.overrides.join(', ')}` : ''}\n`,
-      );
+      const notes = [
+        r.singletons ? 'runs the singletons' : null,
+        r.version !== r.id ? `fresh baseline running ${r.version}` : null,
+        r.retiresAt ? `kept warm for an instant rollback until ${r.retiresAt.replace('T', ' ').slice(0, 19)} UTC` : null,
+        r.overrides.length ? `overrides: ${r.overrides.join(', ')}` : null,
+      ].filter((n) => n !== null);
+      out.write(`release ${r.id}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
       for (const p of r.replicas)
         out.write(
           `  ${p.name.padEnd(10)} ${p.state.padEnd(8)} ${`pid ${p.pid ?? '-'}`.padEnd(10)} restarts ${p.restarts}${p.lastError ? `  last error: ${p.lastError}` : ''}\n`,

@@ -99,7 +99,16 @@ const analysis = z
      * share first, so a step is judged on its steady state, not on the jolt of the shift.
      */
     settle: duration.default(1_000),
-    /** Uncounted synthetic requests (analysis.synthetic's path) to the candidate after the smoke suite, before any user traffic (0: none). */
+    /**
+     * What the candidate is compared with. `fresh` (Kayenta's fresh baseline): new replicas of the stable release,
+     * started with the candidate, warmed the same way and given the same share of traffic, so that only the code
+     * differs, not the age of the processes. `stable`: the long-running stable release itself.
+     */
+    baseline: z.enum(['fresh', 'stable']).default('fresh'),
+    /**
+     * Uncounted synthetic requests (analysis.synthetic's path) to the candidate after the smoke suite, before any user
+     * traffic (0: none). What they show is analysed before users reach the candidate.
+     */
     warmupRequests: z.number().int().min(0).max(100_000).default(20),
     /** The warm-up stops after this long even if it has not sent warmupRequests. */
     warmupTimeout: duration.default(10_000),
@@ -138,6 +147,11 @@ const timeouts = z
     drain: duration.default(30_000),
     /** A paused (inconclusive) release rolls back after this. */
     pause: duration.default(15 * 60_000),
+    /**
+     * After a promotion the replaced release keeps running at weight 0 this long, so that `slipway rollback` is a
+     * routing switch (Argo Rollouts' scaleDownDelaySeconds); 0 stops it at once.
+     */
+    keepPrevious: duration.default(5 * 60_000),
     /** A process that does not exit this long after SIGTERM is killed. */
     stop: duration.default(15_000),
     smoke: duration.default(60_000),
@@ -158,8 +172,10 @@ export const slipwayConfigSchema = z
       /** Paths (relative to `source`) copied into the immutable release folder. */
       include: z.array(z.string().min(1)).min(1),
     }),
+    /** `false`: the service needs no PostgreSQL; nothing is started, migrated or given a restore point. */
     database: z
       .union([
+        z.literal(false),
         z.strictObject({ url: z.string().url() }),
         z.strictObject({
           embedded: z.strictObject({
@@ -211,6 +227,16 @@ export const slipwayConfigSchema = z
     timeouts,
   })
   .superRefine((config, ctx) => {
+    config.build.include.forEach((p, i) => {
+      if (p.split(/[\\/]/).includes('node_modules'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['build', 'include', i],
+          message: `"${p}": a release gets its production dependencies from package-lock.json, not from node_modules; remove it`,
+        });
+    });
+    if (config.database === false && config.migrations)
+      ctx.addIssue({ code: 'custom', path: ['migrations'], message: 'migrations need a database, and database is false' });
     const routed = Object.entries(config.services).filter(([, s]) => s.routes.length > 0);
     if (routed.length !== 1)
       ctx.addIssue({ code: 'custom', path: ['services'], message: `exactly one service must serve routes (found ${routed.length})` });

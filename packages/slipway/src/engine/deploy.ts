@@ -13,7 +13,7 @@ import { loadSmokeSuite, readSecrets } from '../smoke/command.js';
 import { runSmoke } from '../smoke/runner.js';
 import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
-import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
+import type { AnalysisResult, BuiltDependencies, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
 import { counterIncrease, scrapeCounters, type ServiceCounters } from './service-metrics.js';
 import type { ReleaseStore } from './store.js';
 import { SyntheticTraffic } from './synthetic.js';
@@ -68,6 +68,9 @@ export function stepsFor(loaded: LoadedConfig, strategy: StrategyName): Step[] {
   return Array.from({ length: n }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / n), holdMs: hold }));
 }
 
+/** The fresh baseline started beside a candidate: new replicas of the stable release's code (Kayenta). */
+export const baselineIdFor = (candidate: string) => `${candidate}.baseline`;
+
 /** The replicas of a release that the router sends traffic to (the routed service's). */
 function routedReplicas(loaded: LoadedConfig, state: BackendState, release: string): ReplicaInfo[] {
   const routed = routedService(loaded.config).name;
@@ -108,6 +111,8 @@ export class ReleaseRun {
   private replicas: ReplicaInfo[] = [];
   /** The stable release's routed replicas (their addresses stay put for the whole deploy). */
   private stableReplicas: ReplicaInfo[] = [];
+  /** The fresh baseline, when one runs beside the candidate, and its routed replicas. */
+  private freshBaseline: { id: string; replicas: ReplicaInfo[] } | null = null;
   /** The smoke token file's entries, read once. */
   private secretsRead: Record<string, string> | undefined;
   readonly emit: Emit;
@@ -147,6 +152,7 @@ export class ReleaseRun {
     const migrations = this.ctx.loaded.config.migrations;
     if (!migrations) return;
     const { databaseUrl } = await this.ctx.backend.state();
+    if (databaseUrl === null) throw new RollBack('migrations are configured but slipway up runs no database');
     const pending = await pendingMigrations(databaseUrl, path.join(appDir, migrations.dir), migrations.table);
     const report = await checkMigrations(pending, migrations.contract);
     const line = (f: { file: string; line: number; statement: string; rule: string }) =>
@@ -174,23 +180,49 @@ export class ReleaseRun {
     this.emit({ type: 'migrations-applied', applied: pending.map((p) => p.name), durationMs: Date.now() - started });
   }
 
+  /** A fresh baseline is worth starting when some step shares traffic between the candidate and the stable release. */
+  private wantsFreshBaseline(): boolean {
+    const { config } = this.ctx.loaded;
+    return (
+      this.stable !== null && config.analysis.baseline === 'fresh' && stepsFor(this.ctx.loaded, this.strategy).some((s) => s.weight < 100)
+    );
+  }
+
   private async startCandidate(appDir: string, overrides: Record<string, string>): Promise<void> {
     const { config } = this.ctx.loaded;
     const replicas = Object.values(config.services)
       .filter((s) => !s.singleton)
       .reduce((n, s) => n + s.replicas, 0);
-    this.emit({ type: 'candidate-starting', replicas });
+    const baseline = this.wantsFreshBaseline() ? baselineIdFor(this.id) : null;
+    this.emit({ type: 'candidate-starting', replicas, baseline });
     const started = Date.now();
     await this.ctx.backend.startRelease(this.id, appDir, overrides);
-    try {
-      await this.ctx.backend.waitReady(this.id, config.timeouts.ready);
-    } catch (err) {
-      throw new RollBack(`candidate did not become ready: ${(err as Error).message}`);
-    }
+    if (baseline) await this.ctx.backend.startCopy(baseline, this.stable!);
+    const [candidate, base] = await Promise.allSettled([
+      this.ctx.backend.waitReady(this.id, config.timeouts.ready),
+      baseline ? this.ctx.backend.waitReady(baseline, config.timeouts.ready) : null,
+    ]);
+    if (candidate.status === 'rejected') throw new RollBack(`candidate did not become ready: ${(candidate.reason as Error).message}`);
     const state = await this.ctx.backend.state();
     this.replicas = routedReplicas(this.ctx.loaded, state, this.id);
     this.stableReplicas = this.stable ? routedReplicas(this.ctx.loaded, state, this.stable) : [];
-    this.emit({ type: 'candidate-ready', durationMs: Date.now() - started, upstreams: this.replicas.map((r) => r.url!) });
+    if (baseline && base.status === 'fulfilled') {
+      this.freshBaseline = { id: baseline, replicas: routedReplicas(this.ctx.loaded, state, baseline) };
+    } else if (baseline) {
+      // Not the candidate's fault: judge it against the stable release instead, and say so.
+      this.emit({
+        type: 'log',
+        level: 'warn',
+        message: `the fresh baseline did not become ready (${(base as PromiseRejectedResult).reason.message}); comparing with the stable release instead`,
+      });
+      await this.ctx.backend.stopRelease(baseline).catch(() => undefined);
+    }
+    this.emit({
+      type: 'candidate-ready',
+      durationMs: Date.now() - started,
+      upstreams: this.replicas.map((r) => r.url!),
+      ...(this.freshBaseline && { baselineUpstreams: this.freshBaseline.replicas.map((r) => r.url!) }),
+    });
   }
 
   private async smoke(appDir: string): Promise<void> {
@@ -222,16 +254,26 @@ export class ReleaseRun {
   }
 
   /**
-   * The release the candidate is compared with at this step: the stable one while it still serves users. At 0%
-   * (blue-green) it would only be an idle process, and comparing loaded with idle says nothing about the release.
+   * The release the candidate is compared with at this step: the fresh baseline, which has the candidate's share of
+   * traffic and age; without one, the stable release while it still serves users. At 0% (blue-green) it would only
+   * be an idle process, and comparing loaded with idle says nothing about the release.
    */
-  private baseline(): string | null {
-    return this.stable && (this.weights[this.stable] ?? 0) > 0 ? this.stable : null;
+  private baseline(): { id: string; replicas: ReplicaInfo[] } | null {
+    const serving = (id: string) => (this.weights[id] ?? 0) > 0;
+    if (this.freshBaseline && serving(this.freshBaseline.id)) return this.freshBaseline;
+    if (this.stable && serving(this.stable)) return { id: this.stable, replicas: this.stableReplicas };
+    return null;
   }
 
+  /** The candidate gets `candidateWeight`; a fresh baseline the same share (while the stable release can spare it). */
   private weightsAt(candidateWeight: number): Weights {
-    if (!this.stable || candidateWeight >= 100) return { [this.id]: 100, ...(this.stable ? { [this.stable]: 0 } : {}) };
-    return { [this.stable]: 100 - candidateWeight, [this.id]: candidateWeight };
+    if (!this.stable || candidateWeight >= 100) return { [this.id]: 100 };
+    const baseline = this.freshBaseline ? Math.min(candidateWeight, 100 - candidateWeight) : 0;
+    return {
+      [this.stable]: 100 - candidateWeight - baseline,
+      [this.id]: candidateWeight,
+      ...(this.freshBaseline && { [this.freshBaseline.id]: baseline }),
+    };
   }
 
   private async sample(): Promise<MetricsSample> {
@@ -248,11 +290,12 @@ export class ReleaseRun {
     const specs = this.ctx.loaded.config.analysis.serviceMetrics;
     if (specs.length === 0) return null;
     const targets = (replicas: ReplicaInfo[]) => replicas.map((r) => ({ name: r.name, metricsUrl: metricsUrlOf(r) }));
-    const [candidate, stable] = await Promise.all([
+    const baseline = this.baseline();
+    const [candidate, base] = await Promise.all([
       scrapeCounters(targets(this.replicas), specs),
-      this.stable ? scrapeCounters(targets(this.stableReplicas), specs) : null,
+      baseline ? scrapeCounters(targets(baseline.replicas), specs) : null,
     ]);
-    return { [this.id]: candidate, ...(this.stable && stable ? { [this.stable]: stable } : {}) };
+    return { [this.id]: candidate, ...(baseline && base ? { [baseline.id]: base } : {}) };
   }
 
   private async runStep(step: number, steps: number, { weight, holdMs }: Step): Promise<void> {
@@ -285,19 +328,40 @@ export class ReleaseRun {
     if (result.verdict === 'inconclusive') await this.pause(step, result.reason, config.timeouts.pause);
   }
 
-  /** A just-started process answers its first requests slowly (JIT, cold pools): warm it before users reach it. */
+  /**
+   * A just-started process answers its first requests slowly (JIT, cold pools): warm it (and the fresh baseline, the
+   * same way at the same time) before users reach it. What the warm-up saw is analysed at once: a candidate that
+   * already breaks the limits is rolled back before a single user request reaches it.
+   */
   private async warmUp(): Promise<void> {
     const { synthetic, warmupRequests, warmupTimeout } = this.ctx.loaded.config.analysis;
     if (synthetic === false || warmupRequests === 0) return;
     const started = Date.now();
-    const warm = new SyntheticTraffic(
-      this.replicas.map((r) => r.url!),
-      synthetic.path,
-      this.syntheticHeaders(),
-      synthetic.concurrency,
-    );
-    await warm.send(warmupRequests, started + warmupTimeout);
-    this.emit({ type: 'candidate-warmed', requests: warm.sent, durationMs: Date.now() - started });
+    const traffic = (replicas: ReplicaInfo[]) =>
+      new SyntheticTraffic(
+        replicas.map((r) => r.url!),
+        synthetic.path,
+        this.syntheticHeaders(),
+        synthetic.concurrency,
+      );
+    const warm = traffic(this.replicas);
+    const baseline = this.freshBaseline && traffic(this.freshBaseline.replicas);
+    await Promise.all([warm.send(warmupRequests, started + warmupTimeout), baseline?.send(warmupRequests, started + warmupTimeout)]);
+    this.emit({
+      type: 'candidate-warmed',
+      requests: warm.sent,
+      durationMs: Date.now() - started,
+      ...(baseline && { baselineRequests: baseline.sent }),
+    });
+    const result = analyse({
+      candidate: warm.counters.snapshot(),
+      baseline: baseline ? baseline.counters.snapshot() : null,
+      burnWindow: null,
+      synthetic: warm.sent,
+      settings: settingsFrom(this.ctx.loaded),
+    });
+    this.emit({ type: 'analysis', step: 0, result });
+    if (result.verdict === 'fail') throw new RollBack(`analysis failed during the warm-up, before any user traffic: ${result.reason}`);
   }
 
   private secrets(): Record<string, string> {
@@ -323,7 +387,7 @@ export class ReleaseRun {
       headers,
       s.concurrency,
     );
-    const baselineUrls = this.baseline() ? this.stableReplicas.map((r) => r.url!) : [];
+    const baselineUrls = this.baseline()?.replicas.map((r) => r.url!) ?? [];
     const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
     return { candidate, baseline };
   }
@@ -342,7 +406,7 @@ export class ReleaseRun {
     const sends: Promise<void>[] = [];
     const missing = due - real(this.id) - synthetic.candidate.sent;
     if (missing > 0) sends.push(synthetic.candidate.send(missing));
-    const baseline = this.baseline();
+    const baseline = this.baseline()?.id;
     if (synthetic.baseline && baseline) {
       const missingBase = due - real(baseline) - synthetic.baseline.sent;
       if (missingBase > 0) sends.push(synthetic.baseline.send(missingBase));
@@ -369,7 +433,7 @@ export class ReleaseRun {
     const windowOf = (id: string) => diffMetrics(now.releases[id] ?? emptyMetrics(), start.releases[id]);
     let candidate = windowOf(this.id);
     if (synthetic) candidate = addMetrics(candidate, synthetic.candidate.counters.snapshot());
-    const baselineId = this.baseline();
+    const baselineId = this.baseline()?.id ?? null;
     let baseline: ReleaseMetrics | null = baselineId ? windowOf(baselineId) : null;
     if (baseline && synthetic?.baseline) baseline = addMetrics(baseline, synthetic.baseline.counters.snapshot());
     const burnFrom = this.samples.findLast((s) => Date.parse(now.at) - Date.parse(s.at) >= config.analysis.burnRateWindow) ?? start;
@@ -427,22 +491,36 @@ export class ReleaseRun {
 
 type Emit = (event: EventInput) => void;
 
-/** All traffic to the candidate, singletons moved to it, the old stable drained and stopped. */
+/**
+ * All traffic to the candidate, singletons moved to it; the release it replaces stays warm for
+ * `timeouts.keepPrevious` (an instant rollback target), everything else (the fresh baseline) drains and stops.
+ */
 export async function promote(ctx: EngineContext, id: string, stable: string | null, emit: Emit, startedAt: number): Promise<void> {
   await ctx.backend.setWeights({ [id]: 100 });
   emit({ type: 'weights-changed', weights: { [id]: 100 } });
-  await retireOthers(ctx, id);
-  emit({ type: 'promoted', previous: stable, durationMs: Date.now() - startedAt });
+  const keptWarmMs = await retireOthers(ctx, id, stable);
+  emit({ type: 'promoted', previous: stable, durationMs: Date.now() - startedAt, keptWarmMs });
 }
 
-/** Once `id` has all traffic: the singletons move to it, every other release drains and stops. */
-export async function retireOthers(ctx: EngineContext, id: string): Promise<void> {
+/**
+ * Once `id` has all traffic: the singletons move to it, `keepWarm` (if running) stays at weight 0 for
+ * `timeouts.keepPrevious`, every other release drains and stops. Answers how long `keepWarm` stays (0: stopped).
+ */
+export async function retireOthers(ctx: EngineContext, id: string, keepWarm: string | null): Promise<number> {
   await ctx.backend.makeStable(id);
-  const running = (await ctx.backend.state()).releases.map((r) => r.id);
-  for (const other of running) if (other !== id) await ctx.backend.stopRelease(other);
+  const keepMs = ctx.loaded.config.timeouts.keepPrevious;
+  let kept = 0;
+  for (const other of (await ctx.backend.state()).releases.map((r) => r.id)) {
+    if (other === id) continue;
+    if (other === keepWarm && keepMs > 0) {
+      await ctx.backend.retire(other, keepMs);
+      kept = keepMs;
+    } else await ctx.backend.stopRelease(other);
+  }
+  return kept;
 }
 
-/** All traffic back on the stable release at once, the candidate drained and stopped. */
+/** All traffic back on the stable release at once, the candidate (and its fresh baseline) drained and stopped. */
 export async function rollBack(
   ctx: EngineContext,
   id: string,
@@ -455,7 +533,8 @@ export async function rollBack(
     await ctx.backend.setWeights({ [stable]: 100 });
     emit({ type: 'weights-changed', weights: { [stable]: 100 } });
   }
-  if ((await ctx.backend.state()).releases.some((r) => r.id === id)) await ctx.backend.stopRelease(id);
+  const running = (await ctx.backend.state()).releases.map((r) => r.id);
+  for (const leaving of [id, baselineIdFor(id)]) if (running.includes(leaving)) await ctx.backend.stopRelease(leaving);
   emit({ type: 'rolled-back', reason, to: stable, durationMs: Date.now() - startedAt });
 }
 
@@ -483,7 +562,14 @@ export async function buildRelease(
   store: ReleaseStore,
   onOutput: (line: string) => void,
   skipBuild: boolean,
-): Promise<{ id: string; appDir: string; sha: string | null; dirty: boolean; durationMs: number }> {
+): Promise<{
+  id: string;
+  appDir: string;
+  sha: string | null;
+  dirty: boolean;
+  durationMs: number;
+  dependencies: BuiltDependencies | undefined;
+}> {
   const { config, source } = loaded;
   const started = Date.now();
   if (config.build.command && !skipBuild) await runCommand('build.command', config.build.command, { cwd: source }, onOutput);
@@ -491,8 +577,19 @@ export async function buildRelease(
   const { sha, dirty } = base;
   let id = base.id;
   for (let n = 2; existsSync(store.releaseDir(id)); n += 1) id = `${base.id}-${n}`;
-  const { appDir } = assembleRelease({ source, include: config.build.include, releasesDir: store.releasesDir, id, sha, dirty });
-  return { id, appDir, sha, dirty, durationMs: Date.now() - started };
+  const { appDir, dependencies } = assembleRelease({
+    source,
+    include: config.build.include,
+    releasesDir: store.releasesDir,
+    snapshotsDir: store.dependenciesDir,
+    id,
+    sha,
+    dirty,
+  });
+  const deps = dependencies
+    ? ({ packages: dependencies.packages, snapshot: dependencies.created ? 'created' : 'reused' } as const)
+    : undefined;
+  return { id, appDir, sha, dirty, durationMs: Date.now() - started, dependencies: deps };
 }
 
 /** A deploy whose process died: the release it left half-done, or null. */

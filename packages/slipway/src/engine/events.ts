@@ -40,6 +40,12 @@ export interface AnalysisResult {
   burnRate: number | null;
 }
 
+/** The production dependencies a build gave its release: how many packages, and whether their snapshot was new. */
+export interface BuiltDependencies {
+  packages: number;
+  snapshot: 'created' | 'reused';
+}
+
 /** A routing table as the engine sees it: release id → relative weight (0..100). */
 export type Weights = Record<string, number>;
 
@@ -66,22 +72,33 @@ interface EventBase {
  */
 export type ReleaseEvent =
   | (EventBase & { type: 'deploy-started'; strategy: StrategyName; stable: string | null; pid: number; overrides: string[] })
-  | (EventBase & { type: 'build-finished'; dir: string; sha: string | null; dirty: boolean; durationMs: number })
+  | (EventBase & {
+      type: 'build-finished';
+      dir: string;
+      sha: string | null;
+      dirty: boolean;
+      durationMs: number;
+      /** Absent when the source has no package-lock.json (and so no dependencies). */
+      dependencies?: BuiltDependencies;
+    })
   | (EventBase & { type: 'migrations-checked'; pending: string[]; refused: string[]; warnings: string[]; allowedContract: string[] })
   | (EventBase & { type: 'restore-point-created'; name: string; lsn: string | null })
   | (EventBase & { type: 'migrations-applied'; applied: string[]; durationMs: number })
-  | (EventBase & { type: 'candidate-starting'; replicas: number })
-  | (EventBase & { type: 'candidate-ready'; durationMs: number; upstreams: string[] })
-  | (EventBase & { type: 'candidate-warmed'; requests: number; durationMs: number })
+  /** `baseline`: the id of the fresh baseline started beside it (absent in files written before there was one). */
+  | (EventBase & { type: 'candidate-starting'; replicas: number; baseline?: string | null })
+  | (EventBase & { type: 'candidate-ready'; durationMs: number; upstreams: string[]; baselineUpstreams?: string[] })
+  | (EventBase & { type: 'candidate-warmed'; requests: number; durationMs: number; baselineRequests?: number })
   | (EventBase & { type: 'smoke-finished'; passed: number; failed: number; skipped: number; failure: string | null; durationMs: number })
   | (EventBase & { type: 'step-started'; step: number; steps: number; weights: Weights; holdMs: number })
   | (EventBase & { type: 'synthetic-traffic'; step: number; requests: number; reason: string })
   | (EventBase & { type: 'metrics'; sample: MetricsSample })
+  /** Step 0 is the analysis of the warm-up, before any user traffic. */
   | (EventBase & { type: 'analysis'; step: number; result: AnalysisResult })
   | (EventBase & { type: 'paused'; step: number; reason: string; timeoutAt: string })
   | (EventBase & { type: 'decision'; action: 'promote' | 'abort'; by: 'person' | 'timeout' })
   | (EventBase & { type: 'weights-changed'; weights: Weights })
-  | (EventBase & { type: 'promoted'; previous: string | null; durationMs: number })
+  /** `keptWarmMs`: how long `previous` keeps running at weight 0 as an instant rollback target (0: stopped). */
+  | (EventBase & { type: 'promoted'; previous: string | null; durationMs: number; keptWarmMs?: number })
   | (EventBase & { type: 'rolled-back'; reason: string; to: string | null; durationMs: number })
   | (EventBase & { type: 'interrupted'; lastEvent: string; pid: number })
   | (EventBase & { type: 'log'; level: 'info' | 'warn'; message: string });

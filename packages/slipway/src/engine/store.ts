@@ -46,11 +46,14 @@ export const BUILDING = '(building)';
  */
 export class ReleaseStore {
   readonly releasesDir: string;
+  /** Immutable snapshots of production dependencies, hard-linked into the releases that use them. */
+  readonly dependenciesDir: string;
   private readonly historyFile: string;
   private readonly lockFile: string;
 
   constructor(readonly stateDir: string) {
     this.releasesDir = path.join(stateDir, 'releases');
+    this.dependenciesDir = path.join(stateDir, 'dependencies');
     this.historyFile = path.join(stateDir, 'history.jsonl');
     this.lockFile = path.join(stateDir, 'deploy.lock');
     mkdirSync(this.releasesDir, { recursive: true });

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
@@ -14,17 +15,27 @@ const CONTROL_TOKEN = 'control.token';
 
 const releaseId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a release id is letters, digits, dots, dashes and underscores');
 const startBody = z.strictObject({ id: releaseId, appDir: z.string().min(1), overrides: z.record(z.string(), z.string()).default({}) });
+const copyBody = z.strictObject({ id: releaseId });
+const retireBody = z.strictObject({
+  afterMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000),
+});
 const waitBody = z.strictObject({ timeoutMs: z.number().int().min(1).max(3_600_000) });
 const weightsBody = z.strictObject({ weights: z.record(releaseId, z.number().min(0).max(100)) });
 
 /**
  * The control API of `slipway up`: HTTP on a Unix socket in the state folder, each request carrying the
- * bearer token from `control.token` (mode 0600), so only the user who runs the stack can steer it.
+ * bearer token from `control.token` (mode 0600), so only the user who runs the stack can steer it. A token left by
+ * a supervisor that died is kept, so a `slipway deploy` that was talking to that one carries on with this one.
  */
 export async function startControlServer(stack: LocalStack, stateDir: string): Promise<{ close(): Promise<void> }> {
   const socket = path.join(stateDir, CONTROL_SOCKET);
   const tokenFile = path.join(stateDir, CONTROL_TOKEN);
-  const token = randomBytes(32).toString('hex');
+  const left = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
+  const token = /^[0-9a-f]{64}$/.test(left) ? left : randomBytes(32).toString('hex');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
   rmSync(socket, { force: true });
@@ -54,6 +65,11 @@ export async function startControlServer(stack: LocalStack, stateDir: string): P
     await stack.startRelease(body.id, body.appDir, body.overrides);
     return reply.code(201).send({ id: body.id });
   });
+  app.post<{ Params: { id: string } }>('/v1/releases/:id/copies', async (req, reply) => {
+    const { id } = copyBody.parse(req.body);
+    await stack.startCopy(id, req.params.id);
+    return reply.code(201).send({ id, of: req.params.id });
+  });
   app.post<{ Params: { id: string } }>('/v1/releases/:id/wait', async (req) => {
     const { timeoutMs } = waitBody.parse(req.body);
     try {
@@ -66,12 +82,17 @@ export async function startControlServer(stack: LocalStack, stateDir: string): P
   });
   app.put('/v1/weights', async (req) => {
     const { weights } = weightsBody.parse(req.body);
-    stack.setWeights(weights);
+    await stack.setWeights(weights);
     return { weights };
   });
   app.post<{ Params: { id: string } }>('/v1/releases/:id/stable', async (req) => {
     await stack.makeStable(req.params.id);
     return { stable: req.params.id };
+  });
+  app.post<{ Params: { id: string } }>('/v1/releases/:id/retire', async (req) => {
+    const { afterMs } = retireBody.parse(req.body);
+    await stack.retire(req.params.id, afterMs);
+    return { retiring: req.params.id, afterMs };
   });
   app.delete<{ Params: { id: string } }>('/v1/releases/:id', async (req) => {
     await stack.stopRelease(req.params.id);
@@ -93,12 +114,21 @@ export class ControlUnavailableError extends Error {
   override readonly name = 'ControlUnavailableError';
 }
 
-/** The engine's Backend over the control socket of a running `slipway up`. */
+/** Failures that mean nothing is listening on the socket (yet): `slipway up` is restarting. */
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+/**
+ * The engine's Backend over the control socket of a running `slipway up`. With `reconnectMs`, a call that finds no
+ * one listening is tried again for that long: a deploy rides out a supervisor restart (systemd's Restart=always).
+ */
 export class ControlClient implements Backend {
   private readonly agent: Agent;
   private readonly token: string;
 
-  constructor(readonly stateDir: string) {
+  constructor(
+    readonly stateDir: string,
+    private readonly options: { reconnectMs?: number } = {},
+  ) {
     const socketPath = path.join(stateDir, CONTROL_SOCKET);
     try {
       this.token = readFileSync(path.join(stateDir, CONTROL_TOKEN), 'utf8').trim();
@@ -110,15 +140,24 @@ export class ControlClient implements Backend {
 
   private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> {
     let res;
-    try {
-      res = await request(`http://slipway${route}`, {
-        method,
-        dispatcher: this.agent,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new ControlUnavailableError(`cannot reach slipway up on its control socket in ${this.stateDir}: ${(err as Error).message}`);
+    const deadline = Date.now() + (this.options.reconnectMs ?? 0);
+    for (;;) {
+      try {
+        res = await request(`http://slipway${route}`, {
+          method,
+          dispatcher: this.agent,
+          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        break;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? '';
+        if (NOT_LISTENING.has(code) && Date.now() < deadline) {
+          await sleep(250);
+          continue;
+        }
+        throw new ControlUnavailableError(`cannot reach slipway up on its control socket in ${this.stateDir}: ${(err as Error).message}`);
+      }
     }
     const json = (await res.body.json()) as T & { error?: { message: string } };
     if (res.statusCode >= 400) throw new Error(json.error?.message ?? `control API answered ${res.statusCode}`);
@@ -133,6 +172,12 @@ export class ControlClient implements Backend {
   }
   async startRelease(id: string, appDir: string, overrides: Record<string, string>): Promise<void> {
     await this.call('POST', '/v1/releases', { id, appDir, overrides });
+  }
+  async startCopy(id: string, of: string): Promise<void> {
+    await this.call('POST', `/v1/releases/${encodeURIComponent(of)}/copies`, { id });
+  }
+  async retire(id: string, afterMs: number): Promise<void> {
+    await this.call('POST', `/v1/releases/${encodeURIComponent(id)}/retire`, { afterMs });
   }
   async waitReady(id: string, timeoutMs: number): Promise<void> {
     const r = await this.call<{ ready: boolean; reason?: string }>('POST', `/v1/releases/${encodeURIComponent(id)}/wait`, { timeoutMs });

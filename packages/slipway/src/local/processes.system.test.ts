@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from '@slipway/runtime';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { identify } from './process-identity.js';
 import { ManagedProcess, type ProcessEvent, type ProcessSpec } from './processes.js';
 
 // Real child processes: the fake service in test-fixtures/, probed over HTTP with short periods.
@@ -20,12 +25,11 @@ const running: ManagedProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
+const logs = mkdtempSync(path.join(tmpdir(), 'slipway-processes-'));
+afterAll(() => rmSync(logs, { recursive: true, force: true }));
 
-async function launch(env: Record<string, string>, overrides: Partial<ProcessSpec> = {}): Promise<Harness> {
-  const port = await findFreePort();
-  const events: ProcessEvent[] = [];
-  const output: Harness['output'] = [];
-  const spec: ProcessSpec = {
+function specFor(port: number, env: Record<string, string>, overrides: Partial<ProcessSpec> = {}): ProcessSpec {
+  return {
     release: 'v2',
     service: 'api',
     index: 1,
@@ -41,15 +45,27 @@ async function launch(env: Record<string, string>, overrides: Partial<ProcessSpe
     startupTimeoutMs: 5_000,
     restart: { initialBackoffMs: 100, maxBackoffMs: 400 },
     stopTimeoutMs: 2_000,
+    output: { stdout: path.join(logs, `${port}.out`), stderr: path.join(logs, `${port}.err`) },
     ...overrides,
   };
+}
+
+function supervise(spec: ProcessSpec): Omit<Harness, 'port'> {
+  const events: ProcessEvent[] = [];
+  const output: Harness['output'] = [];
   const proc = new ManagedProcess(spec, {
     onEvent: (e) => events.push(e),
     onOutput: (line, stream) => output.push({ line, stream }),
   });
   running.push(proc);
-  proc.start();
-  return { proc, events, output, port };
+  return { proc, events, output };
+}
+
+async function launch(env: Record<string, string>, overrides: Partial<ProcessSpec> = {}): Promise<Harness> {
+  const port = await findFreePort();
+  const harness = supervise(specFor(port, env, overrides));
+  harness.proc.start();
+  return { ...harness, port };
 }
 
 async function until<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 5_000): Promise<T> {
@@ -258,5 +274,52 @@ describe('ManagedProcess', { timeout: 20_000 }, () => {
     await expect(proc.waitReady(2_000)).rejects.toThrow(/could not be started: spawn \/nonexistent\/slipway-test-binary ENOENT/);
     await until('retry', () => ofType(events, 'restarting').length >= 2);
     expect(ofType(events, 'exited')[0]).toMatchObject({ pid: null, code: null, signal: null });
+  });
+
+  it('adopts a process an earlier supervisor started, follows its output, and stops it', async () => {
+    // What a supervisor that died leaves: the service in its own session, writing to its output files.
+    const port = await findFreePort();
+    const spec = specFor(port, {});
+    const fds = [openSync(spec.output.stdout, 'a'), openSync(spec.output.stderr, 'a')];
+    const orphan = spawn(process.execPath, [FIXTURE], { env: spec.env, detached: true, stdio: ['ignore', fds[0]!, fds[1]!] });
+    fds.forEach((fd) => closeSync(fd));
+    orphan.unref();
+    const pid = orphan.pid!;
+    await until('listening', async () => servedPid(port).catch(() => null));
+    const identity = identify(pid)!;
+
+    // A pid whose start time does not match is some other process: left alone.
+    const stranger = supervise(spec);
+    expect(stranger.proc.adopt({ pid, startTime: `${identity.startTime}0` })).toBe(false);
+    expect(stranger.events).toEqual([]);
+    expect(isAlive(pid)).toBe(true);
+
+    const { proc, events, output } = supervise(spec);
+    expect(proc.adopt(identity)).toBe(true);
+    await proc.waitReady(5_000);
+    expect(proc.status()).toMatchObject({ state: 'ready', pid, identity, restarts: 0 });
+    expect(events[0]).toMatchObject({ type: 'adopted', pid, message: `api#1 (v2) adopted from an earlier slipway up (pid ${pid})` });
+    expect(await servedPid(port)).toBe(pid);
+
+    await proc.stop();
+    expect(isAlive(pid)).toBe(false);
+    expect(output.some((o) => o.line.includes('received SIGTERM, closing the server'))).toBe(true);
+    expect(ofType(events, 'exited')[0]).toMatchObject({ pid, expected: true });
+    expect(ofType(events, 'restarting')).toEqual([]);
+  });
+
+  it('restarts an adopted process that exits on its own, as one it spawned', async () => {
+    const port = await findFreePort();
+    const spec = specFor(port, { FAKE_EXIT_AFTER_MS: '1500' });
+    const orphan = spawn(process.execPath, [FIXTURE], { env: spec.env, detached: true, stdio: 'ignore' });
+    orphan.unref();
+    await until('listening', async () => servedPid(port).catch(() => null));
+    const { proc, events } = supervise({ ...spec, env: { ...spec.env, FAKE_EXIT_AFTER_MS: '' } });
+    expect(proc.adopt(identify(orphan.pid!)!)).toBe(true);
+    const exited = await until('exit', () => ofType(events, 'exited')[0]);
+    expect(exited.message).toBe('api#1 (v2) exited (adopted from an earlier slipway up, so its exit status is unknown)');
+    await until('respawn', () => ofType(events, 'spawned')[0]);
+    await proc.waitReady(5_000);
+    expect(await servedPid(port)).not.toBe(orphan.pid);
   });
 });

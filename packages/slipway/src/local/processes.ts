@@ -1,18 +1,20 @@
 /**
  * The process layer of `slipway up`: one {@link ManagedProcess} per replica of a service, supervised like the kubelet
- * supervises a container — spawned as a plain child process in its own process group, probed over HTTP (startup, then
+ * supervises a container — spawned as a plain child process in its own session, probed over HTTP (startup, then
  * readiness and liveness), killed when liveness fails, and restarted with exponential back-off whenever it exits while
- * it is not being stopped.
+ * it is not being stopped. Its output goes to files, so it keeps running when the supervisor dies; the next supervisor
+ * adopts it (by pid and start time, never a reused pid) and supervises it from there.
  *
  * Nothing here knows about releases beyond their name: the release engine creates, starts, watches and stops these.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { formatDuration } from '../format.js';
-import { forEachLine } from '../lines.js';
 import { parseObject } from './logs.js';
+import { OutputFile } from './output-file.js';
+import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
 
 export interface ProbeSpec {
   /** Path (with query, if any) requested with GET on `http://127.0.0.1:<port>`. 2xx and 3xx pass. */
@@ -44,6 +46,8 @@ export interface ProcessSpec {
   restart: { initialBackoffMs: number; maxBackoffMs: number };
   /** SIGTERM, then SIGKILL after this. */
   stopTimeoutMs: number;
+  /** Files the process's stdout and stderr are appended to. */
+  output: { stdout: string; stderr: string };
 }
 
 export type ProcessState = 'starting' | 'ready' | 'unready' | 'backoff' | 'stopping' | 'stopped';
@@ -62,6 +66,8 @@ export interface ProcessStatus {
   /** The last failing probe, e.g. `readiness probe: GET /health/ready: 503`; null once that probe passes again. */
   lastProbeError: string | null;
   readySince: string | null;
+  /** The running process, for a later supervisor to adopt; null while none runs. */
+  identity: ProcessIdentity | null;
 }
 
 interface ProcessEventBase {
@@ -78,6 +84,8 @@ interface ProcessEventBase {
 
 export type ProcessEvent =
   | (ProcessEventBase & { type: 'spawned'; pid: number; restarts: number })
+  /** A process an earlier supervisor started, taken over by this one. */
+  | (ProcessEventBase & { type: 'adopted'; pid: number })
   | (ProcessEventBase & { type: 'ready'; pid: number })
   /** Readiness failed `failureThreshold` times in a row (also before the process was ever ready). */
   | (ProcessEventBase & { type: 'unready'; pid: number; error: string })
@@ -105,17 +113,20 @@ const KEPT_LINES = 20;
 const QUOTED_LINES = 5;
 /** A line longer than this without a newline is cut and passed on in pieces. */
 const MAX_LINE_CHARS = 64 * 1024;
-/** How long to wait, after the child exited, for the rest of its output before acting on the exit. */
-const OUTPUT_GRACE_MS = 250;
+/** How often an adopted process (not our child: no exit event) is checked for being gone. */
+const ADOPTED_POLL_MS = 200;
 
 type ProbeKind = 'startup' | 'readiness' | 'liveness';
 type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
 /** One spawn of the process, from spawn to exit. Callbacks of an older run are ignored. */
 interface Run {
-  /** null when spawn() threw. */
+  /** null when spawn() threw, and for an adopted process. */
   child: ChildProcess | null;
   pid: number | null;
+  /** pid and start time, read right after spawn (or recorded by the supervisor that spawned it). */
+  identity: ProcessIdentity | null;
+  adopted: boolean;
   /** The exit has been acted upon; nothing about this run may happen any more. */
   exited: boolean;
   /** Set when the supervisor kills the process to restart it (failed liveness, startup timeout). */
@@ -126,9 +137,10 @@ interface Run {
   killed: boolean;
   /** Aborted once the process is gone or being killed: cancels probes in flight and the probe/startup timers. */
   abort: AbortController;
-  /** The two timers that outlive the abort, until the exit is acted upon. */
+  /** Outlives the abort, until the exit is acted upon. */
   killTimer?: NodeJS.Timeout;
-  graceTimer?: NodeJS.Timeout;
+  /** Adopted processes only: the check for their exit. */
+  exitPoll?: NodeJS.Timeout;
   startupPassed: boolean;
   failures: Record<ProbeKind, number>;
   exitCode: number | null;
@@ -156,6 +168,7 @@ export class ManagedProcess {
   private lines: string[] = [];
   /** Why the last run ended, in words ("exited with code 3", "failed liveness 3 times (…)"). */
   private lastReason: string | null = null;
+  private readonly output: { stdout: OutputFile; stderr: OutputFile };
 
   constructor(spec: ProcessSpec, hooks: ProcessHooks) {
     if (spec.command.length === 0) throw new Error(`${spec.service}#${spec.index}: empty command`);
@@ -163,12 +176,38 @@ export class ManagedProcess {
     this.hooks = hooks;
     this.name = `${spec.service}#${spec.index}`;
     this.label = `${this.name} (${spec.release})`;
+    const file = (stream: 'stdout' | 'stderr') =>
+      new OutputFile(spec.output[stream], (line) => this.onLine(line, stream), { maxLineChars: MAX_LINE_CHARS });
+    this.output = { stdout: file('stdout'), stderr: file('stderr') };
   }
 
-  /** Spawns the process. Once only. */
+  /** Spawns the process. Once only (or adopt instead). */
   start(): void {
     if (this.run) throw new Error(`${this.label} was already started`);
     this.spawnRun();
+  }
+
+  /**
+   * Takes over a process an earlier supervisor spawned from this spec, if it is still the same process; answers
+   * false (and does nothing) when it is not. It is probed for readiness and liveness from now on (its startup
+   * is long past), its new output is followed, and stop() and restarts work as for a process spawned here.
+   */
+  adopt(identity: ProcessIdentity): boolean {
+    if (this.run) throw new Error(`${this.label} was already started`);
+    if (!isSameProcess(identity)) return false;
+    const run = this.newRun(null, identity.pid, null);
+    run.identity = identity;
+    run.adopted = true;
+    this.run = run;
+    this.setState('starting');
+    this.followOutput('end');
+    run.exitPoll = setInterval(() => {
+      if (isSameProcess(identity)) return;
+      this.onRunEnded(run);
+    }, ADOPTED_POLL_MS);
+    this.emit({ type: 'adopted', pid: identity.pid, message: `${this.label} adopted from an earlier slipway up (pid ${identity.pid})` });
+    this.afterStartup(run);
+    return true;
   }
 
   status(): ProcessStatus {
@@ -178,6 +217,7 @@ export class ManagedProcess {
       index: this.spec.index,
       name: this.name,
       pid: this.run && !hasExited(this.run) ? this.run.pid : null,
+      identity: this.run && !hasExited(this.run) ? this.run.identity : null,
       port: this.spec.port,
       state: this.state,
       restarts: this.restarts,
@@ -236,27 +276,12 @@ export class ManagedProcess {
   // -------------------------------------------------------------------------------------------------------------
   // Spawning and exits
 
-  private spawnRun(): void {
-    const [first, ...args] = this.spec.command as [string, ...string[]];
-    const file = first === 'node' ? process.execPath : first;
-    let child: ChildProcess | null = null;
-    let spawnError: Error | null = null;
-    try {
-      child = spawn(file, args, {
-        cwd: this.spec.cwd,
-        env: this.spec.env,
-        // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops the children in order.
-        // The IPC channel lets the children notice ('disconnect') when the supervisor dies.
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
-    } catch (err) {
-      // Invalid arguments are thrown synchronously; treat them like a spawn failure.
-      spawnError = err instanceof Error ? err : new Error(String(err));
-    }
-    const run: Run = {
+  private newRun(child: ChildProcess | null, pid: number | null, spawnError: Error | null): Run {
+    return {
       child,
-      pid: child?.pid ?? null,
+      pid,
+      identity: null,
+      adopted: false,
       exited: false,
       killReason: null,
       terminating: false,
@@ -268,15 +293,44 @@ export class ManagedProcess {
       exitSignal: null,
       spawnError,
     };
+  }
+
+  private followOutput(from: 'start' | 'end'): void {
+    this.output.stdout.follow(from);
+    this.output.stderr.follow(from);
+  }
+
+  private spawnRun(): void {
+    const [first, ...args] = this.spec.command as [string, ...string[]];
+    const file = first === 'node' ? process.execPath : first;
+    let child: ChildProcess | null = null;
+    let spawnError: Error | null = null;
+    this.followOutput('end');
+    const fds = [this.output.stdout.openForChild(), this.output.stderr.openForChild()] as const;
+    try {
+      child = spawn(file, args, {
+        cwd: this.spec.cwd,
+        env: this.spec.env,
+        // Own session: a terminal's Ctrl-C (or hang-up) reaches only the supervisor, which then stops the children in
+        // order; and a supervisor that dies leaves them serving, for the next one to adopt.
+        detached: true,
+        stdio: ['ignore', fds[0], fds[1]],
+      });
+    } catch (err) {
+      // Invalid arguments are thrown synchronously; treat them like a spawn failure.
+      spawnError = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+    const run = this.newRun(child, child?.pid ?? null, spawnError);
     this.run = run;
     this.setState('starting');
     if (!child) {
       this.onRunEnded(run);
       return;
     }
+    if (run.pid !== null) run.identity = identify(run.pid);
 
-    this.readLines(run, 'stdout');
-    this.readLines(run, 'stderr');
     child.on('error', (err) => {
       // Spawn failures (ENOENT, EACCES) come here with no pid; IPC errors (EPIPE) are of no interest.
       if (run.pid === null && !run.exited) {
@@ -285,15 +339,6 @@ export class ManagedProcess {
       }
     });
     child.once('exit', (code, signal) => {
-      run.exitCode = code;
-      run.exitSignal = signal;
-      // Gone: no more probes (they would only fail), no readiness; the exit is acted upon when its output is in.
-      run.abort.abort();
-      // 'close' follows once stdout/stderr are drained, unless a grandchild keeps them open.
-      run.graceTimer = setTimeout(() => this.onRunEnded(run), OUTPUT_GRACE_MS);
-    });
-    child.once('close', (code, signal) => {
-      if (run.spawnError) return;
       run.exitCode = code;
       run.exitSignal = signal;
       this.onRunEnded(run);
@@ -308,8 +353,11 @@ export class ManagedProcess {
     if (run.exited) return;
     run.exited = true;
     clearTimeout(run.killTimer);
-    clearTimeout(run.graceTimer);
+    clearInterval(run.exitPoll);
     run.abort.abort();
+    // Its last words are in the files already (they were written before it exited).
+    this.output.stdout.finish();
+    this.output.stderr.finish();
     const now = Date.now();
     // Before the failure count below: a long enough ready spell resets it first.
     this.setState(this.stopping ? 'stopped' : 'backoff', now);
@@ -356,7 +404,12 @@ export class ManagedProcess {
         return `could not be started: working directory ${this.spec.cwd} does not exist`;
       return `could not be started: ${err.message}`;
     }
-    const exit = run.exitCode !== null ? `exited with code ${run.exitCode}` : `was killed by ${run.exitSignal ?? 'an unknown signal'}`;
+    const exit =
+      run.exitCode !== null
+        ? `exited with code ${run.exitCode}`
+        : run.adopted && run.exitSignal === null
+          ? 'exited (adopted from an earlier slipway up, so its exit status is unknown)'
+          : `was killed by ${run.exitSignal ?? 'an unknown signal'}`;
     if (run.killed) return `${exit}: it did not exit within ${formatDuration(this.spec.stopTimeoutMs)} of SIGTERM`;
     if (run.terminating && run.exitCode !== null) return `${exit} after SIGTERM`;
     return exit;
@@ -383,6 +436,11 @@ export class ManagedProcess {
 
   private signal(run: Run, signal: NodeJS.Signals): void {
     if (run.pid === null) return;
+    if (run.adopted) {
+      // Not our child, so its pid is not held for us: signal only while it is still the same process.
+      if (run.identity) signalGroupOf(run.identity, signal);
+      return;
+    }
     try {
       // The whole group (it was spawned detached, so its pid is the group id): helpers it started go too.
       process.kill(-run.pid, signal);
@@ -517,11 +575,6 @@ export class ManagedProcess {
   // -------------------------------------------------------------------------------------------------------------
   // Plumbing
 
-  private readLines(run: Run, stream: 'stdout' | 'stderr'): void {
-    const source = run.child?.[stream];
-    if (source) forEachLine(source, (line) => this.onLine(line, stream), MAX_LINE_CHARS);
-  }
-
   private onLine(line: string, stream: 'stdout' | 'stderr'): void {
     this.lines.push(line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
@@ -568,6 +621,8 @@ export class ManagedProcess {
 function hasExited(run: Run): boolean {
   return run.exited || run.exitCode !== null || run.exitSignal !== null;
 }
+
+export type { ProcessIdentity };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

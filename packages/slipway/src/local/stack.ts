@@ -1,18 +1,34 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { findFreePort } from '@slipway/runtime';
 import type { ProbeConfig, ServiceConfig, SlipwayConfig } from '../config/schema.js';
 import type { BackendState, ReleaseInfo } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
-import { ManagedProcess, type ProbeSpec, type ProcessEvent, type ProcessSpec } from './processes.js';
 import type { ReleaseMetrics } from './metrics.js';
-import type { TrafficRouter } from './router.js';
+import { ManagedProcess, type ProbeSpec, type ProcessEvent, type ProcessSpec } from './processes.js';
+import type { KeptRouter } from './router-process.js';
+import { writeUpState, type SavedProcess, type SavedRelease } from './up-state.js';
 
 interface Replica {
   process: ManagedProcess;
   service: string;
   /** Where it answers HTTP, e.g. http://127.0.0.1:4001. */
   url: string;
+  port: number;
   metricsPort: number;
   routed: boolean;
+}
+
+interface RunningRelease {
+  id: string;
+  appDir: string;
+  overrides: Record<string, string>;
+  version: string;
+  replicas: Replica[];
+  singletons: Replica[];
+  /** Kept warm after it was replaced: stops at this time (epoch ms). */
+  retiresAt: number | null;
+  retireTimer?: NodeJS.Timeout;
 }
 
 /** The addresses the router sends a release's traffic to. */
@@ -20,17 +36,11 @@ function routedOrigins(release: RunningRelease): string[] {
   return release.replicas.filter((r) => r.routed).map((r) => r.url);
 }
 
-interface RunningRelease {
-  id: string;
-  appDir: string;
-  overrides: Record<string, string>;
-  replicas: Replica[];
-  singletons: Replica[];
-}
-
 export interface StackHooks {
   onProcessEvent(event: ProcessEvent): void;
   onOutput(line: string, stream: 'stdout' | 'stderr', source: { release: string; process: string }): void;
+  /** Something the stack did on its own (a warm release retired) or could not do. */
+  onNotice(level: 'info' | 'warn', message: string): void;
 }
 
 function toProbe(p: ProbeConfig | undefined): ProbeSpec | undefined {
@@ -39,17 +49,23 @@ function toProbe(p: ProbeConfig | undefined): ProbeSpec | undefined {
 
 /**
  * The releases `slipway up` runs: their processes (replicas per release, singletons once), and the router's
- * table built from them. Everything the control API does goes through here.
+ * table built from them. Everything the control API does goes through here, and every change is written to
+ * up-state.json so that the next `slipway up` can adopt what this one leaves running.
  */
 export class LocalStack {
   private readonly releases = new Map<string, RunningRelease>();
+  /** Releases out of the table whose processes are still stopping: kept in up-state.json until they are gone. */
+  private readonly stopping = new Map<string, RunningRelease>();
   private weights: Weights = {};
+  /** The last routing table sent (or being sent) to the router; the next one waits for it. */
+  private tableUpdate: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: SlipwayConfig,
-    private readonly router: TrafficRouter,
-    private readonly databaseUrl: string,
+    private readonly router: KeptRouter,
+    private readonly databaseUrl: string | null,
     readonly publicUrl: string,
+    private readonly stateDir: string,
     private readonly hooks: StackHooks,
   ) {}
 
@@ -57,9 +73,20 @@ export class LocalStack {
     return Object.entries(this.config.services).filter(([, s]) => filter(s));
   }
 
-  private async spawn(release: RunningRelease, name: string, service: ServiceConfig, index: number): Promise<Replica> {
-    const port = await findFreePort();
-    const metricsPort = await findFreePort();
+  private logsDir(release: string): string {
+    return path.join(this.stateDir, 'logs', 'releases', release);
+  }
+
+  /** A replica of `service`: adopted when `saved` names a process that still runs, else spawned (on its old ports if any). */
+  private async spawn(
+    release: RunningRelease,
+    name: string,
+    service: ServiceConfig,
+    index: number,
+    saved?: SavedProcess,
+  ): Promise<Replica> {
+    const port = saved?.port ?? (await findFreePort());
+    const metricsPort = saved?.metricsPort ?? (await findFreePort());
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...service.env,
@@ -68,9 +95,11 @@ export class LocalStack {
       [service.metricsPortEnv]: String(metricsPort),
       HOST: '127.0.0.1',
       METRICS_HOST: '127.0.0.1',
-      [this.config.versionEnv]: release.id,
-      [this.config.databaseEnv]: this.databaseUrl,
+      [this.config.versionEnv]: release.version,
+      ...(this.databaseUrl !== null && { [this.config.databaseEnv]: this.databaseUrl }),
     };
+    const logs = this.logsDir(release.id);
+    mkdirSync(logs, { recursive: true });
     const spec: ProcessSpec = {
       release: release.id,
       service: name,
@@ -87,6 +116,7 @@ export class LocalStack {
       startupTimeoutMs: this.config.timeouts.ready,
       restart: { initialBackoffMs: 1_000, maxBackoffMs: 30_000 },
       stopTimeoutMs: this.config.timeouts.stop,
+      output: { stdout: path.join(logs, `${name}-${index}.out`), stderr: path.join(logs, `${name}-${index}.err`) },
     };
     const source = { release: release.id, process: `${name}#${index}` };
     const routed = service.routes.length > 0;
@@ -94,23 +124,51 @@ export class LocalStack {
     const proc = new ManagedProcess(spec, {
       onEvent: (e) => {
         // Like a Kubernetes Service's endpoints: a replica that is not ready gets no new requests.
-        if (routed && e.type === 'ready') this.router.setReady(url, true);
-        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited')) this.router.setReady(url, false);
+        if (routed && e.type === 'ready') this.tellRouter(url, true);
+        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited')) this.tellRouter(url, false);
         this.hooks.onProcessEvent(e);
+        if (e.type === 'spawned' || e.type === 'adopted' || e.type === 'exited') this.persist();
       },
       onOutput: (line, stream) => this.hooks.onOutput(line, stream, source),
     });
-    proc.start();
-    return { process: proc, service: name, url, metricsPort, routed };
+    if (!saved?.identity || !proc.adopt(saved.identity)) proc.start();
+    return { process: proc, service: name, url, port, metricsPort, routed };
   }
 
-  async startRelease(id: string, appDir: string, overrides: Record<string, string>): Promise<void> {
+  private tellRouter(url: string, ready: boolean): void {
+    this.router.setReady(url, ready).catch((err: Error) => this.hooks.onNotice('warn', `could not tell the router: ${err.message}`));
+  }
+
+  async startRelease(id: string, appDir: string, overrides: Record<string, string>, version = id): Promise<void> {
     if (this.releases.has(id)) throw new StackError(409, `release ${id} is already running`);
-    const release: RunningRelease = { id, appDir, overrides, replicas: [], singletons: [] };
+    const release: RunningRelease = { id, appDir, overrides, version, replicas: [], singletons: [], retiresAt: null };
     this.releases.set(id, release);
     for (const [name, service] of this.services((s) => !s.singleton)) {
       for (let i = 1; i <= service.replicas; i += 1) release.replicas.push(await this.spawn(release, name, service, i));
     }
+    this.persist();
+  }
+
+  async startCopy(id: string, of: string): Promise<void> {
+    const original = this.get(of);
+    await this.startRelease(id, original.appDir, original.overrides, original.version);
+  }
+
+  /** A release an earlier `slipway up` ran: its processes adopted where they still run, started again where not. */
+  async adoptRelease(saved: SavedRelease): Promise<void> {
+    const release: RunningRelease = { ...saved, replicas: [], singletons: [], retiresAt: null };
+    this.releases.set(saved.id, release);
+    const configured = (p: SavedProcess) => this.config.services[p.service];
+    for (const p of saved.replicas) {
+      const service = configured(p);
+      if (service && !service.singleton) release.replicas.push(await this.spawn(release, p.service, service, p.index, p));
+    }
+    for (const p of saved.singletons) {
+      const service = configured(p);
+      if (service?.singleton) release.singletons.push(await this.spawn(release, p.service, service, p.index, p));
+    }
+    if (saved.retiresAt !== null) this.retireAt(saved.id, Date.parse(saved.retiresAt));
+    this.persist();
   }
 
   async waitReady(id: string, timeoutMs: number): Promise<void> {
@@ -121,6 +179,7 @@ export class LocalStack {
   /** Starts this release's singletons, waits for them, then stops every other release's (a brief overlap, never a gap). */
   async makeStable(id: string): Promise<void> {
     const release = this.get(id);
+    this.cancelRetirement(release);
     if (release.singletons.length === 0) {
       for (const [name, service] of this.services((s) => s.singleton)) release.singletons.push(await this.spawn(release, name, service, 1));
       await Promise.all(release.singletons.map((r) => r.process.waitReady(this.config.timeouts.ready)));
@@ -130,42 +189,95 @@ export class LocalStack {
       await Promise.all(other.singletons.map((r) => r.process.stop()));
       other.singletons = [];
     }
+    this.persist();
   }
 
-  setWeights(weights: Weights): void {
-    this.router.setRoutes(
-      Object.entries(weights).map(([release, weight]) => ({ release, weight, upstreams: routedOrigins(this.get(release)) })),
-    );
+  /**
+   * Replaces the routing table in one step: every running release is in it, with its weight from `weights` (0 when
+   * not named: it takes no new traffic, but its connections stay warm for an instant switch back).
+   */
+  async setWeights(weights: Weights): Promise<void> {
+    for (const id of Object.keys(weights)) this.get(id);
     this.weights = { ...weights };
+    await this.applyTable();
+  }
+
+  /** Sends the router the table of the releases running now, one table at a time, in order. */
+  private applyTable(): Promise<void> {
+    const send = async () => {
+      const table: Weights = {};
+      for (const id of this.releases.keys()) table[id] = this.weights[id] ?? 0;
+      this.weights = table;
+      await this.router.setRoutes(
+        Object.entries(table).map(([release, weight]) => ({ release, weight, upstreams: routedOrigins(this.get(release)) })),
+      );
+      this.persist();
+    };
+    const update = this.tableUpdate.then(send);
+    this.tableUpdate = update.catch(() => undefined);
+    return update;
+  }
+
+  /** Keeps a replaced release running (at weight 0) for `afterMs`, then stops it; 0 stops it now. */
+  async retire(id: string, afterMs: number): Promise<void> {
+    if (afterMs <= 0) return this.stopRelease(id);
+    this.retireAt(id, Date.now() + afterMs);
+    this.persist();
+  }
+
+  private retireAt(id: string, at: number): void {
+    const release = this.get(id);
+    this.cancelRetirement(release);
+    release.retiresAt = at;
+    release.retireTimer = setTimeout(
+      () => {
+        if (this.releases.get(id) !== release) return;
+        this.hooks.onNotice('info', `release ${id} was kept warm until now; stopping it`);
+        this.stopRelease(id).catch((err: Error) => this.hooks.onNotice('warn', `could not stop release ${id}: ${err.message}`));
+      },
+      Math.max(0, at - Date.now()),
+    );
+    release.retireTimer.unref();
+  }
+
+  private cancelRetirement(release: RunningRelease): void {
+    clearTimeout(release.retireTimer);
+    release.retireTimer = undefined;
+    release.retiresAt = null;
   }
 
   /** Out of the table, in-flight requests finished (up to the drain timeout), then every process stopped. */
   async stopRelease(id: string): Promise<void> {
     const release = this.get(id);
-    if (id in this.weights) {
-      const { [id]: _removed, ...rest } = this.weights;
-      this.setWeights(rest);
-    }
-    await this.router.whenDrained(routedOrigins(release));
-    await Promise.all([...release.replicas, ...release.singletons].map((r) => r.process.stop()));
+    this.cancelRetirement(release);
     this.releases.delete(id);
+    this.stopping.set(id, release);
+    try {
+      await this.applyTable();
+      await this.router.whenDrained(routedOrigins(release));
+    } finally {
+      await Promise.all([...release.replicas, ...release.singletons].map((r) => r.process.stop()));
+      rmSync(this.logsDir(id), { recursive: true, force: true });
+      this.stopping.delete(id);
+      this.persist();
+    }
   }
 
   async stopAll(): Promise<void> {
-    this.router.setRoutes([]);
-    this.weights = {};
     await Promise.all([...this.releases.keys()].map((id) => this.stopRelease(id)));
   }
 
-  metrics(): Record<string, ReleaseMetrics> {
-    return this.router.metrics().releases;
+  async metrics(): Promise<Record<string, ReleaseMetrics>> {
+    return (await this.router.metrics()).releases;
   }
 
-  state(): BackendState {
+  async state(): Promise<BackendState> {
     const releases: ReleaseInfo[] = [...this.releases.values()].map((r) => ({
       id: r.id,
+      version: r.version,
       singletons: r.singletons.length > 0,
       overrides: Object.keys(r.overrides),
+      retiresAt: r.retiresAt === null ? null : new Date(r.retiresAt).toISOString(),
       replicas: [...r.replicas, ...r.singletons].map(({ process, url, metricsPort }) => {
         const s = process.status();
         return {
@@ -180,7 +292,42 @@ export class LocalStack {
         };
       }),
     }));
-    return { releases, weights: { ...this.weights }, publicUrl: this.publicUrl, databaseUrl: this.databaseUrl };
+    return {
+      releases,
+      weights: { ...this.weights },
+      publicUrl: this.publicUrl,
+      databaseUrl: this.databaseUrl,
+      routing: await this.router.routing(),
+    };
+  }
+
+  /** Rewrites up-state.json: the map the next `slipway up` adopts from. */
+  persist(): void {
+    const saved = (r: Replica): SavedProcess => ({
+      service: r.service,
+      index: r.process.spec.index,
+      port: r.port,
+      metricsPort: r.metricsPort,
+      identity: r.process.status().identity,
+    });
+    const release = (r: RunningRelease, retiresAt: number | null): SavedRelease => ({
+      id: r.id,
+      appDir: r.appDir,
+      overrides: r.overrides,
+      version: r.version,
+      retiresAt: retiresAt === null ? null : new Date(retiresAt).toISOString(),
+      replicas: r.replicas.map(saved),
+      singletons: r.singletons.map(saved),
+    });
+    writeUpState(this.stateDir, {
+      router: this.router.record,
+      weights: this.weights,
+      // A release being stopped is saved as due to retire at once: a next supervisor finishes the job.
+      releases: [
+        ...[...this.releases.values()].map((r) => release(r, r.retiresAt)),
+        ...[...this.stopping.values()].map((r) => release(r, 0)),
+      ],
+    });
   }
 
   private get(id: string): RunningRelease {

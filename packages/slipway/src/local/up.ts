@@ -1,24 +1,31 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createGracefulShutdown, createLogger, ensureDatabase, isProcessAlive, startEmbeddedPostgres } from '@slipway/runtime';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../engine/deploy.js';
 import { ReleaseStore } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
 import { startControlServer } from './control.js';
-import { createLogSink } from './logs.js';
-import { TrafficRouter } from './router.js';
+import { createLogSink, parseObject, type LogSink } from './logs.js';
+import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
+import { KeptRouter, RouterProcess, type RouterSettings } from './router-process.js';
 import { LocalStack } from './stack.js';
+import { readUpState, removeUpState, type UpState } from './up-state.js';
 
 export interface UpOptions {
   port?: number | undefined;
   /** Ship the working tree as it is when there is no release yet (the caller just built it). */
   build: boolean;
   pretty: boolean;
+  /** Adopt what an earlier `slipway up` left running, then stop all of it (`slipway down`). */
+  thenStop?: boolean;
 }
 
 export interface UpInstance {
   pid: number;
+  /** With `pid`, identifies the process (a reused pid is not it). */
+  startTime?: string;
   publicUrl: string;
   startedAt: string;
 }
@@ -34,15 +41,34 @@ export function runningInstance(stateDir: string): UpInstance | null {
   const file = path.join(stateDir, INSTANCE_FILE);
   try {
     const instance = JSON.parse(readFileSync(file, 'utf8')) as UpInstance;
-    return isProcessAlive(instance.pid) ? instance : null;
+    const alive = instance.startTime
+      ? isSameProcess({ pid: instance.pid, startTime: instance.startTime })
+      : identify(instance.pid) !== null;
+    return alive ? instance : null;
   } catch {
     return null;
   }
 }
 
+/** A router line (JSON, see router-main.ts) in the supervisor's log: only what an operator must see. */
+function routerLine(logs: LogSink): (line: string) => void {
+  return (line) => {
+    const e = parseObject(line) as { type?: string; release?: string; upstream?: string; untilMs?: number; message?: string } | null;
+    if (e?.type === 'upstream-ejected')
+      logs.own(
+        'warn',
+        `router: ${e.upstream} (${e.release}) refused a connection; left out for ${Math.max(0, (e.untilMs ?? 0) - Date.now())} ms`,
+      );
+    else if (e?.type === 'proxy-error') logs.own('warn', `router: ${e.release} ${e.upstream}: ${e.message}`);
+    else if (!e) logs.own('warn', `router: ${line}`);
+  };
+}
+
 /**
- * `slipway up`: the database, migrations, the stable release's replicas and singletons, the router on the public
- * port and the control socket; Ctrl-C or SIGTERM drains and stops all of it (the database last).
+ * `slipway up`: the database, migrations, the stable release's replicas and singletons, the router (its own process,
+ * on the public port) and the control socket; Ctrl-C or SIGTERM drains and stops all of it (the database last).
+ * If an earlier `slipway up` died and left its router and processes running, this one adopts them: users are
+ * served throughout.
  */
 export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<void> {
   const { config, stateDir } = loaded;
@@ -58,99 +84,96 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
   const store = new ReleaseStore(stateDir);
 
   let stopDatabase: (() => Promise<void>) | undefined;
-  let router: TrafficRouter | undefined;
+  let router: KeptRouter | undefined;
   let stack: LocalStack | undefined;
   let control: { close(): Promise<void> } | undefined;
   const shutdown = createGracefulShutdown({
     logger,
     delayMs: 0,
-    timeoutMs: config.timeouts.drain + config.timeouts.stop + 10_000,
-    beginDraining: () => say('stopping: draining the router, then the releases, then the database'),
+    timeoutMs: config.timeouts.drain * 2 + config.timeouts.stop + 10_000,
+    beginDraining: () => say('stopping: the releases (drained first), then the router, then the database'),
     steps: () => [
       { name: 'control socket', run: () => control?.close() },
-      { name: 'router', run: () => router?.stop() },
       { name: 'releases', run: () => stack?.stopAll() },
+      { name: 'router', run: () => router?.stop(config.timeouts.drain + 5_000) },
       { name: 'database', run: () => stopDatabase?.() },
-      { name: 'instance file', run: () => rmSync(instanceFile, { force: true }) },
+      {
+        name: 'instance file',
+        run: () => {
+          removeUpState(stateDir);
+          rmSync(instanceFile, { force: true });
+        },
+      },
       { name: 'done', run: () => say('stopped') },
     ],
   });
   shutdown.installSignalHandlers();
   const startedAt = new Date().toISOString();
+  const self = identify(process.pid);
   const writeInstance = (publicUrl: string) =>
-    writeFileSync(instanceFile, JSON.stringify({ pid: process.pid, publicUrl, startedAt } satisfies UpInstance));
+    writeFileSync(
+      instanceFile,
+      JSON.stringify({ pid: process.pid, startTime: self?.startTime, publicUrl, startedAt } satisfies UpInstance),
+    );
   writeInstance(''); // claimed at once; the URL follows when the router listens
 
   try {
-    let databaseUrl: string;
-    if ('url' in config.database) databaseUrl = config.database.url;
+    let databaseUrl: string | null = null;
+    if (config.database === false) say('no database (database: false)');
+    else if ('url' in config.database) databaseUrl = config.database.url;
     else {
       const server = await startEmbeddedPostgres({ dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir) });
       stopDatabase = server.stop;
       databaseUrl = await ensureDatabase(server.url, config.database.embedded.name);
       say(`PostgreSQL ${server.attached ? 'attached' : 'started'} on port ${server.port}`);
     }
-    const dbEnv = { [config.databaseEnv]: databaseUrl };
 
-    let stable = store.stable();
-    if (!stable || !store.exists(stable)) {
-      say('no release yet: building the working tree into the first one');
-      const built = await buildRelease(loaded, store, (l) => say(l), !options.build);
-      store.appendHistory({
-        id: built.id,
-        kind: 'initial',
-        strategy: null,
-        result: 'promoted',
-        reason: 'first release, started by slipway up',
-        startedAt: Date.now() - built.durationMs,
-        stableAfter: built.id,
-      });
-      stable = built.id;
-    }
-    const appDir = store.appDir(stable);
-
-    if (config.migrations) {
-      await runCommand('migrations.command', config.migrations.command, { cwd: appDir, env: dbEnv }, (l) =>
-        logs.child(l, 'stdout', { release: stable, process: 'migrate' }),
-      );
-    }
-    if (config.smoke.bootstrap) {
-      const command = config.smoke.bootstrap.map((arg) => arg.replaceAll('{tokenFile}', loaded.smokeTokenFile));
-      await runCommand('smoke.bootstrap', command, { cwd: appDir, env: dbEnv }, (l) =>
-        logs.child(l, 'stdout', { release: stable, process: 'bootstrap' }),
-      );
-    }
-
-    router = new TrafficRouter({
-      port: options.port ?? config.router.port,
+    const previous = readUpState(stateDir);
+    const settings: RouterSettings = {
       host: config.router.host,
+      port: options.port ?? config.router.port,
       stickyCookie: config.router.stickyCookie,
       drainTimeoutMs: config.timeouts.drain,
-      onEvent: (e) => {
-        if (e.type === 'upstream-ejected')
-          logs.own(
-            'warn',
-            `router: ${e.upstream} (${e.release}) refused a connection; left out for ${Math.max(0, e.untilMs - Date.now())} ms`,
-          );
-        if (e.type === 'proxy-error') logs.own('warn', `router: ${e.release} ${e.upstream}: ${e.message}`);
+    };
+    const routerProcess = await adoptOrStartRouter(previous, stateDir, settings, logs, say);
+    router = new KeptRouter(routerProcess, {
+      stateDir,
+      settings,
+      onLine: routerLine(logs),
+      onRestart: (reason, next) => {
+        logs.own('error', `${reason}: started a new router (pid ${next.record.identity.pid}) on port ${next.record.port}`);
+        stack?.persist();
       },
     });
-    const { port } = await router.start();
+    const { port } = routerProcess.record;
     const publicUrl = `http://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
-    stack = new LocalStack(config, router, databaseUrl, publicUrl, {
+    stack = new LocalStack(config, router, databaseUrl, publicUrl, stateDir, {
       onProcessEvent: (e) =>
         logs.own(
-          e.type === 'ready' || e.type === 'spawned' || e.type === 'stopped' || (e.type === 'exited' && e.expected) ? 'info' : 'warn',
+          e.type === 'ready' || e.type === 'spawned' || e.type === 'adopted' || e.type === 'stopped' || (e.type === 'exited' && e.expected)
+            ? 'info'
+            : 'warn',
           e.message,
         ),
       onOutput: (line, stream, source) => logs.child(line, stream, source),
+      onNotice: (level, message) => logs.own(level, message),
     });
     control = await startControlServer(stack, stateDir);
 
-    await stack.startRelease(stable, appDir, {});
+    if (previous && previous.releases.length > 0) {
+      say(`adopting the releases an earlier slipway up left running: ${previous.releases.map((r) => r.id).join(', ')}`);
+      for (const release of previous.releases) await stack.adoptRelease(release);
+      await stack.setWeights(previous.weights);
+    }
+    if (options.thenStop) {
+      await shutdown.run('slipway down', 0);
+      return;
+    }
+    const { id: stable, adopted } = await stableRelease(loaded, store, stack, databaseUrl, options, logs);
     await stack.waitReady(stable, config.timeouts.ready);
     await stack.makeStable(stable);
-    stack.setWeights({ [stable]: 100 });
+    // Adopted, the releases keep the weights they had (a deploy in progress carries on); started cold, it takes all traffic.
+    if (!adopted) await stack.setWeights({ [stable]: 100 });
     writeInstance(publicUrl);
     say(`ready at ${publicUrl} (release ${stable})`, { url: publicUrl, release: stable });
     if (options.pretty) {
@@ -160,7 +183,84 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       );
     }
   } catch (err) {
-    logs.own('error', `slipway up failed: ${(err as Error).message}`);
+    logs.own('error', `slipway ${options.thenStop ? 'down' : 'up'} failed: ${(err as Error).message}`);
     await shutdown.run('start-up failed', 1);
   }
+}
+
+/**
+ * The release that takes the traffic: the stable one if it was adopted running; else started from cold (after its
+ * migrations), built from the working tree first when there is no release yet.
+ */
+async function stableRelease(
+  loaded: LoadedConfig,
+  store: ReleaseStore,
+  stack: LocalStack,
+  databaseUrl: string | null,
+  options: UpOptions,
+  logs: LogSink,
+): Promise<{ id: string; adopted: boolean }> {
+  let id = store.stable();
+  if (id !== null && (await stack.state()).releases.some((r) => r.id === id)) return { id, adopted: true };
+  if (id === null || !store.exists(id)) {
+    logs.own('info', 'no release yet: building the working tree into the first one');
+    const built = await buildRelease(loaded, store, (l) => logs.own('info', l), !options.build);
+    store.appendHistory({
+      id: built.id,
+      kind: 'initial',
+      strategy: null,
+      result: 'promoted',
+      reason: 'first release, started by slipway up',
+      startedAt: Date.now() - built.durationMs,
+      stableAfter: built.id,
+    });
+    id = built.id;
+  }
+  await prepare(loaded, store.appDir(id), databaseUrl, id, logs);
+  await stack.startRelease(id, store.appDir(id), {});
+  return { id, adopted: false };
+}
+
+/** Migrations and the smoke suite's identities, before a release is started from cold. */
+async function prepare(loaded: LoadedConfig, appDir: string, databaseUrl: string | null, release: string, logs: LogSink): Promise<void> {
+  const { config } = loaded;
+  const env: Record<string, string> = databaseUrl === null ? {} : { [config.databaseEnv]: databaseUrl };
+  if (config.migrations) {
+    await runCommand('migrations.command', config.migrations.command, { cwd: appDir, env }, (l) =>
+      logs.child(l, 'stdout', { release, process: 'migrate' }),
+    );
+  }
+  if (config.smoke.bootstrap) {
+    const command = config.smoke.bootstrap.map((arg) => arg.replaceAll('{tokenFile}', loaded.smokeTokenFile));
+    await runCommand('smoke.bootstrap', command, { cwd: appDir, env }, (l) => logs.child(l, 'stdout', { release, process: 'bootstrap' }));
+  }
+}
+
+/** The router an earlier `slipway up` left serving, or a new one (after removing a leftover that no longer answers). */
+async function adoptOrStartRouter(
+  previous: UpState | null,
+  stateDir: string,
+  settings: RouterSettings,
+  logs: LogSink,
+  say: (message: string) => void,
+): Promise<RouterProcess> {
+  const onLine = routerLine(logs);
+  const left = previous?.router;
+  if (left) {
+    const adopted = await RouterProcess.adopt(left, stateDir, onLine);
+    if (adopted) {
+      say(`router adopted from an earlier slipway up (pid ${left.identity.pid}), still serving on port ${left.port}`);
+      return adopted;
+    }
+    if (isSameProcess(left.identity)) {
+      logs.own('warn', `the router an earlier slipway up left (pid ${left.identity.pid}) does not answer; stopping it`);
+      await killAndWait(left.identity);
+    }
+  }
+  return RouterProcess.start({ stateDir, settings: left ? { ...settings, port: settings.port || left.port } : settings, onLine });
+}
+
+async function killAndWait(identity: ProcessIdentity): Promise<void> {
+  signalGroupOf(identity, 'SIGKILL');
+  for (let i = 0; i < 100 && isSameProcess(identity); i += 1) await sleep(50);
 }

@@ -138,7 +138,10 @@ function timelineItem(event: ReleaseEvent, candidate: string): TimelineItem | nu
     }
     case 'build-finished': {
       const commit = event.sha === null ? 'Not a git checkout' : `Commit ${event.sha}${event.dirty ? ', with uncommitted changes' : ''}`;
-      return { tone: 'ok', title: `Built (${formatDuration(event.durationMs)})`, details: [commit, event.dir] };
+      const deps = event.dependencies
+        ? [`${event.dependencies.packages} production dependencies from package-lock.json (snapshot ${event.dependencies.snapshot})`]
+        : [];
+      return { tone: 'ok', title: `Built (${formatDuration(event.durationMs)})`, details: [commit, event.dir, ...deps] };
     }
     case 'migrations-checked': {
       const details = [
@@ -216,7 +219,8 @@ function timelineItem(event: ReleaseEvent, candidate: string): TimelineItem | nu
 
 function analysisItem(event: EventOf<'analysis'>, link: string): TimelineItem {
   const word = { pass: 'passed', fail: 'failed', inconclusive: 'inconclusive' }[event.result.verdict];
-  return { tone: VERDICT_TONE[event.result.verdict], title: `Analysis ${word} (step ${event.step})`, details: [event.result.reason], link };
+  const when = event.step === 0 ? 'warm-up, before user traffic' : `step ${event.step}`;
+  return { tone: VERDICT_TONE[event.result.verdict], title: `Analysis ${word} (${when})`, details: [event.result.reason], link };
 }
 
 const VERDICT_TONE: Record<Verdict, Tone> = { pass: 'ok', fail: 'fail', inconclusive: 'warn' };
@@ -266,7 +270,7 @@ function chartsSection(s: Summary): string {
     .map((e) => ({
       t: seconds(e.at),
       verdict: e.result.verdict,
-      label: `Step ${e.step} analysis: ${e.result.verdict} — ${e.result.reason}`,
+      label: `${e.step === 0 ? 'Warm-up' : `Step ${e.step}`} analysis: ${e.result.verdict} — ${e.result.reason}`,
     }));
 
   const weightChart: Chart = {
@@ -516,7 +520,7 @@ function analysisRow(e: EventOf<'analysis'>, id: string, offset: string): string
     )
     .join('');
   return `<tr id="${id}">
-<td>${e.step}<br><small>${offset}</small></td>
+<td>${e.step === 0 ? 'warm-up' : e.step}<br><small>${offset}</small></td>
 <td><span class="badge verdict-${r.verdict}">${r.verdict}</span><p class="reason">${esc(r.reason)}</p></td>
 <td><ul class="checks">${checks}</ul></td>
 <td>${figuresTable(r.candidate, r.baseline)}</td>

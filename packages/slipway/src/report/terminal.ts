@@ -101,7 +101,10 @@ function describe(event: ReleaseEvent): Line | null {
     }
     case 'build-finished': {
       const from = event.sha === null ? '' : ` from ${event.sha.slice(0, 12)}${event.dirty ? ' (uncommitted changes)' : ''}`;
-      return { symbol: '✔', tone: 'ok', text: `built ${release}${from} (${formatDuration(event.durationMs)})` };
+      const deps = event.dependencies
+        ? `, ${event.dependencies.packages} dependencies${event.dependencies.snapshot === 'created' ? ' copied from the lockfile' : ''}`
+        : '';
+      return { symbol: '✔', tone: 'ok', text: `built ${release}${from} (${formatDuration(event.durationMs)}${deps})` };
     }
     case 'migrations-checked':
       return describeMigrationCheck(event);
@@ -113,8 +116,10 @@ function describe(event: ReleaseEvent): Line | null {
       const what = event.applied.length === 0 ? 'no migrations to apply' : `applied ${plural(event.applied.length, 'migration')}`;
       return { symbol: '✔', tone: 'ok', text: `${what} (${formatDuration(event.durationMs)})` };
     }
-    case 'candidate-starting':
-      return { symbol: '…', tone: 'dim', text: `starting candidate ${release} (${plural(event.replicas, 'replica')})` };
+    case 'candidate-starting': {
+      const beside = event.baseline ? `, and a fresh baseline of the stable release beside it` : '';
+      return { symbol: '…', tone: 'dim', text: `starting candidate ${release} (${plural(event.replicas, 'replica')})${beside}` };
+    }
     case 'candidate-ready': {
       const on = event.upstreams.length > 0 ? ` on ${oneLine(event.upstreams.join(', '))}` : '';
       return { symbol: '✔', tone: 'ok', text: `candidate ${release} ready${on} (${formatDuration(event.durationMs)})` };
@@ -123,7 +128,7 @@ function describe(event: ReleaseEvent): Line | null {
       return {
         symbol: '✔',
         tone: 'ok',
-        text: `candidate warmed with ${event.requests} uncounted reads (${formatDuration(event.durationMs)})`,
+        text: `candidate warmed with ${event.requests} uncounted reads${event.baselineRequests === undefined ? '' : ` (baseline: ${event.baselineRequests})`} (${formatDuration(event.durationMs)})`,
       };
     case 'smoke-finished': {
       const checks = event.passed + event.failed + event.skipped;
@@ -168,7 +173,10 @@ function describe(event: ReleaseEvent): Line | null {
       return { symbol: '→', tone: 'info', text: `traffic: ${formatWeights(event.weights, event.release)}` };
     case 'promoted': {
       const replacing = event.previous === null ? '' : `, replacing ${oneLine(event.previous)}`;
-      return { symbol: '✔', tone: 'ok', text: `promoted ${release}${replacing} (${formatDuration(event.durationMs)})` };
+      const warm = event.keptWarmMs
+        ? `; it stays warm for ${formatDuration(event.keptWarmMs)}: slipway rollback is instant until then`
+        : '';
+      return { symbol: '✔', tone: 'ok', text: `promoted ${release}${replacing} (${formatDuration(event.durationMs)})${warm}` };
     }
     case 'rolled-back': {
       const to = event.to === null ? 'no previous release to return to' : `traffic back on ${oneLine(event.to)}`;
@@ -208,7 +216,7 @@ function describeAnalysis(step: number, result: AnalysisResult): Line {
     return {
       symbol: '✔',
       tone: 'ok',
-      text: `analysis passed at step ${step} (${plural(result.checks.length, 'check')}: ${c.requests} req, ${err} err, p95 ${p95})`,
+      text: `analysis passed ${stepName(step)} (${plural(result.checks.length, 'check')}: ${c.requests} req, ${err} err, p95 ${p95})`,
     };
   }
   const deciding = result.checks.filter((check) => check.verdict === result.verdict);
@@ -217,9 +225,12 @@ function describeAnalysis(step: number, result: AnalysisResult): Line {
   const more =
     deciding.length > 1 ? ` (+${plural(deciding.length - 1, `more ${result.verdict === 'fail' ? 'failing' : 'inconclusive'} check`)})` : '';
   return result.verdict === 'fail'
-    ? { symbol: '✖', tone: 'fail', text: `analysis failed at step ${step}: ${oneLine(reason)}${more}` }
-    : { symbol: '?', tone: 'warn', text: `analysis inconclusive at step ${step}: ${oneLine(reason)}${more}` };
+    ? { symbol: '✖', tone: 'fail', text: `analysis failed ${stepName(step)}: ${oneLine(reason)}${more}` }
+    : { symbol: '?', tone: 'warn', text: `analysis inconclusive ${stepName(step)}: ${oneLine(reason)}${more}` };
 }
+
+/** Step 0 is the warm-up, before any user traffic. */
+const stepName = (step: number) => (step === 0 ? 'on the warm-up (before user traffic)' : `at step ${step}`);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -95,7 +95,8 @@ describe('runSmoke', () => {
       },
       { target, totalTimeoutMs: 5_000 },
     );
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Ended by the 100 ms check timeout, not by the 5 s total budget.
+    expect(Date.now() - started).toBeLessThan(4_500);
     expect(result.checks[0]).toMatchObject({ status: 'failed', error: 'did not finish within 100 ms' });
 
     const total = await runSmoke(
