@@ -91,6 +91,19 @@ async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, deci
   return true;
 }
 
+/** Old release folders go once a deploy has settled; those running, stable or in the history's last entries stay. */
+async function pruneReleases(loaded: LoadedConfig, store: ReleaseStore, client: ControlClient): Promise<void> {
+  const running = (await client.state()).releases.map((r) => r.id);
+  const { keep } = loaded.config.build;
+  const recent = store
+    .history()
+    .slice(-keep)
+    .map((h) => h.id);
+  const stable = store.stable();
+  // Rollback targets stay, however many newer releases were rolled back since.
+  store.prune(keep, new Set([...running, ...recent, ...store.previousStables().slice(0, keep), ...(stable ? [stable] : [])]));
+}
+
 export interface DeployCommandOptions extends OutputOptions {
   strategy?: StrategyName;
   overrides: Record<string, string>;
@@ -133,6 +146,9 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
     });
     const outcome = await run.run(built.appDir, opts.overrides);
     const report = writeReport(store, built.id);
+    await pruneReleases(loaded, store, client).catch((err: Error) => {
+      if (!opts.json) out.write(`could not remove old releases: ${err.message}\n`);
+    });
     if (!opts.json) out.write(`report: ${report}\n`);
     // Only a settled release gives the lock back: if anything above threw, the lock stays and the next
     // command finds the release interrupted and settles it.
@@ -322,7 +338,10 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
           .map(([id, w]) => `${id} ${w}%`)
           .join(', ')}\n`,
       );
-    if (d.lastAnalysis) out.write(`  last analysis (step ${d.lastAnalysis.step}): ${d.lastAnalysis.verdict} — ${d.lastAnalysis.reason}\n`);
+    if (d.lastAnalysis)
+      out.write(
+        `  last analysis (${d.lastAnalysis.step === 0 ? 'warm-up' : `step ${d.lastAnalysis.step}`}): ${d.lastAnalysis.verdict} — ${d.lastAnalysis.reason}\n`,
+      );
     if (d.state === 'interrupted')
       out.write('  run slipway abort (roll back) or slipway promote, or slipway deploy (rolls it back first)\n');
     if (d.state === 'paused') out.write('  waiting for a person: slipway promote or slipway abort\n');

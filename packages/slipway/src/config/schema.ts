@@ -151,7 +151,7 @@ const timeouts = z
      * After a promotion the replaced release keeps running at weight 0 this long, so that `slipway rollback` is a
      * routing switch (Argo Rollouts' scaleDownDelaySeconds); 0 stops it at once.
      */
-    keepPrevious: duration.default(5 * 60_000),
+    keepPrevious: duration.pipe(z.number().max(7 * 24 * 3_600_000, 'at most 7 days')).default(5 * 60_000),
     /** A process that does not exit this long after SIGTERM is killed. */
     stop: duration.default(15_000),
     smoke: duration.default(60_000),
@@ -171,6 +171,8 @@ export const slipwayConfigSchema = z
       command: command.optional(),
       /** Paths (relative to `source`) copied into the immutable release folder. */
       include: z.array(z.string().min(1)).min(1),
+      /** Release folders kept (the newest, plus any running); older ones and the dependency snapshots only they used are deleted. */
+      keep: z.number().int().min(2).max(1_000).default(10),
     }),
     /** `false`: the service needs no PostgreSQL; nothing is started, migrated or given a restore point. */
     database: z

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReleaseCounters, type ReleaseMetrics } from '../local/metrics.js';
 import {
+  failsEarly,
   addMetrics,
   analyse,
   diffMetrics,
@@ -205,6 +206,14 @@ describe('analyse', () => {
     expect(result.reason).toMatch(/^latency vs baseline: candidate p95 487\.5 ms vs baseline p95 /);
     // Within the absolute SLO (p95 487.5 ms < 500 ms): only the comparison catches it.
     expect(result.checks.filter((c) => c.verdict === 'fail').map((c) => c.name)).toEqual(['latency vs baseline']);
+  });
+
+  it('ends a hold early on errors, but judges latency on the whole hold', () => {
+    const slow = analyse({ candidate: release(1000, 2, (i) => fast(i) + 0.3), baseline, burnWindow: null, synthetic: 0, settings });
+    const failing = analyse({ candidate: release(1000, 300, fast), baseline, burnWindow: null, synthetic: 0, settings });
+    expect([slow.verdict, failsEarly(slow)]).toEqual(['fail', false]);
+    expect([failing.verdict, failsEarly(failing)]).toEqual(['fail', true]);
+    expect(failsEarly(analyse({ candidate: healthy, baseline, burnWindow: null, synthetic: 0, settings }))).toBe(false);
   });
 
   it('lets a significant but small slowdown through the latency tolerance', () => {

@@ -183,6 +183,16 @@ export interface BusinessWindow {
   tolerance: number;
 }
 
+/**
+ * Whether a failing analysis may end a hold before its time: a request that failed stays failed, so errors (and
+ * business errors) decide at once; latency over a second or two swings with one GC pause or CPU stall in one process
+ * (a good canary failed "latency vs baseline" on a 1 s window here, 241 ms against 96 ms, and passed on whole holds),
+ * so latency is judged on the whole hold.
+ */
+export function failsEarly(result: AnalysisResult): boolean {
+  return result.checks.some((c) => c.verdict === 'fail' && c.latency !== true);
+}
+
 export function analyse(input: {
   candidate: ReleaseMetrics;
   baseline: ReleaseMetrics | null;
@@ -223,7 +233,7 @@ export function analyse(input: {
     latencySlo('p99 latency (SLO)', 'p99', candidate.p99Ms, s.maxP99Ms),
     compare
       ? latencyVsBaseline(input.candidate, candidate, compare.metrics, compare.figures, s)
-      : { name: 'latency vs baseline', verdict: 'pass', detail: skipped },
+      : { name: 'latency vs baseline', verdict: 'pass', detail: skipped, latency: true },
     burnCheck(burnRate, burn, input.burnWindow === null ? 'the analysis window' : 'the burn-rate window', s),
     ...(input.business ?? []).flatMap((b) => businessChecks(b, compare !== null, skipped, s)),
   ];
@@ -251,13 +261,13 @@ function errorRateVsBaseline(c: WindowFigures, b: WindowFigures, s: AnalysisSett
 }
 
 function latencySlo(name: string, label: string, valueMs: number | null, maxMs: number): AnalysisCheck {
-  if (valueMs === null) return { name, verdict: 'pass', detail: 'skipped: no latency observations' };
-  return { name, verdict: valueMs > maxMs ? 'fail' : 'pass', detail: `${label} ${ms(valueMs)}; limit ${ms(maxMs)}` };
+  if (valueMs === null) return { name, verdict: 'pass', detail: 'skipped: no latency observations', latency: true };
+  return { name, verdict: valueMs > maxMs ? 'fail' : 'pass', detail: `${label} ${ms(valueMs)}; limit ${ms(maxMs)}`, latency: true };
 }
 
 function latencyVsBaseline(cm: ReleaseMetrics, c: WindowFigures, bm: ReleaseMetrics, b: WindowFigures, s: AnalysisSettings): AnalysisCheck {
   const name = 'latency vs baseline';
-  if (b.p95Ms === null || c.p95Ms === null) return { name, verdict: 'pass', detail: 'skipped: no latency observations' };
+  if (b.p95Ms === null || c.p95Ms === null) return { name, verdict: 'pass', detail: 'skipped: no latency observations', latency: true };
   const limit = b.p95Ms * s.tolerance.latencyRatio + s.tolerance.latencyMs;
   const { z, pValue } = rankTest(cm.latency, bm.latency);
   const worse = c.p95Ms > limit && pValue < s.alpha;
@@ -267,6 +277,7 @@ function latencyVsBaseline(cm: ReleaseMetrics, c: WindowFigures, bm: ReleaseMetr
     detail:
       `candidate p95 ${ms(c.p95Ms)} vs baseline p95 ${ms(b.p95Ms)}; limit ${ms(limit)} (${s.tolerance.latencyRatio}x + ${ms(s.tolerance.latencyMs)}); ` +
       `Mann-Whitney z=${z.toFixed(2)}, p=${pv(pValue)} (alpha ${s.alpha})`,
+    latency: true,
   };
 }
 

@@ -11,7 +11,7 @@ import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
 import { loadSmokeSuite, readSecrets } from '../smoke/command.js';
 import { runSmoke } from '../smoke/runner.js';
-import { addMetrics, analyse, diffMetrics, emptyMetrics, type AnalysisSettings, type BusinessWindow } from './analysis.js';
+import { addMetrics, analyse, diffMetrics, emptyMetrics, failsEarly, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
 import type { AnalysisResult, BuiltDependencies, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
 import { counterIncrease, scrapeCounters, type ServiceCounters } from './service-metrics.js';
@@ -197,10 +197,10 @@ export class ReleaseRun {
     this.emit({ type: 'candidate-starting', replicas, baseline });
     const started = Date.now();
     await this.ctx.backend.startRelease(this.id, appDir, overrides);
-    if (baseline) await this.ctx.backend.startCopy(baseline, this.stable!);
+    const copied = baseline ? this.ctx.backend.startCopy(baseline, this.stable!) : null;
     const [candidate, base] = await Promise.allSettled([
       this.ctx.backend.waitReady(this.id, config.timeouts.ready),
-      baseline ? this.ctx.backend.waitReady(baseline, config.timeouts.ready) : null,
+      copied?.then(() => this.ctx.backend.waitReady(baseline!, config.timeouts.ready)),
     ]);
     if (candidate.status === 'rejected') throw new RollBack(`candidate did not become ready: ${(candidate.reason as Error).message}`);
     const state = await this.ctx.backend.state();
@@ -321,7 +321,7 @@ export class ReleaseRun {
       const elapsed = holdMs > 0 ? Math.min(1, (Date.now() - stepStarted) / holdMs) : 1;
       if (synthetic) await this.topUp(step, synthetic, start, now, elapsed);
       result = this.analyse(start, now, synthetic);
-      if (result.verdict === 'fail') break;
+      if (result.verdict === 'fail' && (left <= 0 || failsEarly(result))) break;
     }
     this.emit({ type: 'analysis', step, result });
     if (result.verdict === 'fail') throw new RollBack(`analysis failed at step ${step} (${weight}%): ${result.reason}`);
@@ -353,12 +353,14 @@ export class ReleaseRun {
       durationMs: Date.now() - started,
       ...(baseline && { baselineRequests: baseline.sent }),
     });
+    // Cold requests are not held to the latency limits: only compared with the baseline's, which are as cold.
+    const settings = settingsFrom(this.ctx.loaded);
     const result = analyse({
       candidate: warm.counters.snapshot(),
       baseline: baseline ? baseline.counters.snapshot() : null,
       burnWindow: null,
       synthetic: warm.sent,
-      settings: settingsFrom(this.ctx.loaded),
+      settings: { ...settings, minRequests: Math.min(settings.minRequests, warm.sent), maxP95Ms: Infinity, maxP99Ms: Infinity },
     });
     this.emit({ type: 'analysis', step: 0, result });
     if (result.verdict === 'fail') throw new RollBack(`analysis failed during the warm-up, before any user traffic: ${result.reason}`);
@@ -512,10 +514,15 @@ export async function retireOthers(ctx: EngineContext, id: string, keepWarm: str
   let kept = 0;
   for (const other of (await ctx.backend.state()).releases.map((r) => r.id)) {
     if (other === id) continue;
-    if (other === keepWarm && keepMs > 0) {
-      await ctx.backend.retire(other, keepMs);
-      kept = keepMs;
-    } else await ctx.backend.stopRelease(other);
+    const warm =
+      other === keepWarm &&
+      keepMs > 0 &&
+      (await ctx.backend.retire(other, keepMs).then(
+        () => true,
+        () => false,
+      ));
+    if (warm) kept = keepMs;
+    else await ctx.backend.stopRelease(other);
   }
   return kept;
 }
@@ -532,6 +539,8 @@ export async function rollBack(
   if (stable) {
     await ctx.backend.setWeights({ [stable]: 100 });
     emit({ type: 'weights-changed', weights: { [stable]: 100 } });
+    // A promotion that failed half-way may have moved the singletons already.
+    await ctx.backend.makeStable(stable);
   }
   const running = (await ctx.backend.state()).releases.map((r) => r.id);
   for (const leaving of [id, baselineIdFor(id)]) if (running.includes(leaving)) await ctx.backend.stopRelease(leaving);
@@ -627,11 +636,14 @@ export async function settleInterrupted(
     return { release: id, result: last.type, reason: 'already settled' };
   }
   emit({ type: 'interrupted', lastEvent: last?.type ?? 'none', pid: interrupted.pid });
-  const running = (await backend.state()).releases.map((r) => r.id);
+  const releases = (await backend.state()).releases;
+  const running = releases.map((r) => r.id);
   const stableRunning = stable !== null && running.includes(stable);
   const candidateRunning = running.includes(id);
+  // Past the point of no return: the singletons had moved to the candidate.
+  const promoting = releases.some((r) => r.id === id && r.singletons);
   let outcome: DeployOutcome;
-  if (candidateRunning && (decision === 'promote' || !stableRunning)) {
+  if (candidateRunning && (decision === 'promote' || !stableRunning || promoting)) {
     await promote(ctx, id, stable, emit, started);
     outcome = { release: id, result: 'promoted', reason: `promotion finished after the deploy process (pid ${interrupted.pid}) died` };
   } else {

@@ -13,6 +13,8 @@ export interface AnalysisCheck {
   verdict: Verdict;
   /** Plain words: the measured value, the threshold and, for comparisons, the statistic. */
   detail: string;
+  /** A latency check: judged on a whole hold, never on the first seconds of one. */
+  latency?: boolean;
 }
 
 /** The figures of one release over one analysis window. */

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,5 +37,26 @@ describe('ReleaseStore.lastEvent', () => {
     s.appendEvent(log('first'));
     appendFileSync(path.join(s.releaseDir('r1'), 'events.jsonl'), '{"type":"log","lev');
     expect(s.lastEvent('r1')).toBeNull();
+  });
+});
+
+describe('ReleaseStore.prune', () => {
+  it('keeps the newest releases and the protected ones, and the dependency snapshots they use', () => {
+    const s = store();
+    rmSync(s.releaseDir('r1'), { recursive: true });
+    const release = (id: string, minute: number, snapshot: string) => {
+      mkdirSync(s.releaseDir(id), { recursive: true });
+      const createdAt = `2026-11-30T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      writeFileSync(path.join(s.releaseDir(id), 'release.json'), JSON.stringify({ id, createdAt, dependencies: { snapshot } }));
+      mkdirSync(path.join(s.dependenciesDir, snapshot), { recursive: true });
+    };
+    release('old-running', 1, 'a');
+    release('old', 2, 'b');
+    release('older', 0, 'b');
+    release('new', 3, 'c');
+    release('newest', 4, 'c');
+    expect(s.prune(2, new Set(['old-running'])).sort()).toEqual(['old', 'older']);
+    expect(readdirSync(s.releasesDir).sort()).toEqual(['new', 'newest', 'old-running']);
+    expect(readdirSync(s.dependenciesDir).sort()).toEqual(['a', 'c']);
   });
 });

@@ -5,6 +5,7 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -151,6 +152,36 @@ export class ReleaseStore {
 
   releaseLock(): void {
     rmSync(this.lockFile, { force: true });
+  }
+
+  /**
+   * Deletes all but the `keep` newest release folders (never one in `protect`), then the dependency snapshots no
+   * remaining release uses. Answers the releases deleted.
+   */
+  prune(keep: number, protect: ReadonlySet<string>): string[] {
+    const releases = readdirSync(this.releasesDir)
+      .filter((id) => this.exists(id))
+      .map((id) => ({ id, manifest: this.manifest(id) }))
+      .sort((a, b) => (b.manifest?.createdAt ?? '').localeCompare(a.manifest?.createdAt ?? ''));
+    const doomed = releases.slice(keep).filter((r) => !protect.has(r.id));
+    for (const r of doomed) rmSync(this.releaseDir(r.id), { recursive: true, force: true });
+    const used = new Set(releases.filter((r) => !doomed.includes(r)).map((r) => r.manifest?.dependencies?.snapshot));
+    if (existsSync(this.dependenciesDir))
+      for (const snapshot of readdirSync(this.dependenciesDir))
+        if (!used.has(snapshot) && !snapshot.includes('.partial'))
+          rmSync(path.join(this.dependenciesDir, snapshot), { recursive: true, force: true });
+    return doomed.map((r) => r.id);
+  }
+
+  private manifest(id: string): { createdAt?: string; dependencies?: { snapshot?: string } | null } | null {
+    try {
+      return JSON.parse(readFileSync(path.join(this.releaseDir(id), 'release.json'), 'utf8')) as {
+        createdAt?: string;
+        dependencies?: { snapshot?: string } | null;
+      };
+    } catch {
+      return null;
+    }
   }
 
   writeDecision(id: string, decision: Decision): void {

@@ -197,7 +197,11 @@ export class LocalStack {
    * not named: it takes no new traffic, but its connections stay warm for an instant switch back).
    */
   async setWeights(weights: Weights): Promise<void> {
-    for (const id of Object.keys(weights)) this.get(id);
+    for (const [id, weight] of Object.entries(weights)) {
+      const release = this.get(id);
+      // Taking traffic again (a rollback to a warm release): it no longer retires.
+      if (weight > 0) this.cancelRetirement(release);
+    }
     this.weights = { ...weights };
     await this.applyTable();
   }

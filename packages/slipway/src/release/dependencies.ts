@@ -4,6 +4,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -81,30 +82,35 @@ export function productionClosure(
     visited.add(from);
     const entry = lock[from];
     if (!entry) throw new DependencyError(`package-lock.json has no entry for "${from || '(the root package)'}": run npm install`);
-    type Kind = 'required' | 'optional' | 'optional-peer';
+    type Kind = 'required' | 'optional' | 'peer' | 'optional-peer';
     const wanted: [string, Kind][] = [
       ...Object.keys(entry.dependencies ?? {}).map((n): [string, Kind] => [n, 'required']),
       ...Object.keys(entry.optionalDependencies ?? {}).map((n): [string, Kind] => [n, 'optional']),
       ...Object.keys(entry.peerDependencies ?? {}).map((n): [string, Kind] => [
         n,
-        entry.peerDependenciesMeta?.[n]?.optional ? 'optional-peer' : 'required',
+        entry.peerDependenciesMeta?.[n]?.optional ? 'optional-peer' : 'peer',
       ]),
     ];
     for (const [name, kind] of wanted) {
       const found = resolveIn(lock, from, name);
       const dep = found && lock[found];
       if (!found || !dep) {
+        // A peer npm did not install (legacy-peer-deps) is not installed by `npm ci --omit=dev` either.
         if (kind !== 'required') continue;
         throw new DependencyError(`package-lock.json: ${describe(from)} needs ${name}, which it does not list: run npm install`);
       }
       if (dep.link) {
         if (!dep.resolved) throw new DependencyError(`package-lock.json: the link ${found} names no target`);
+        if (dep.resolved.startsWith('..'))
+          throw new DependencyError(
+            `package-lock.json: ${found} links to ${dep.resolved}, outside the source folder; a release can only hold packages inside it`,
+          );
         links.set(found, dep.resolved);
         visit(dep.resolved);
         continue;
       }
       if (kind === 'optional-peer' && dep.dev) continue;
-      if (kind !== 'required' && !isInstalled(found)) continue; // e.g. a native build for another platform
+      if ((kind === 'optional' || kind === 'optional-peer') && !isInstalled(found)) continue; // e.g. a native build for another platform
       if (!packages.has(found)) packages.set(found, dep);
       visit(found);
     }
@@ -137,9 +143,10 @@ export function releaseRoots(lock: Record<string, LockEntry>, appDir: string): s
   return Object.keys(lock).filter((p) => !p.split('/').includes('node_modules') && existsSync(path.join(appDir, p, 'package.json')));
 }
 
-/** A key for the exact set of packages: the same key means the same files. */
+/** A key for the exact set of packages on this platform and Node ABI (native builds differ): the same key, the same files. */
 export function closureKey(closure: DependencyClosure): string {
   const hash = createHash('sha256');
+  hash.update(`${process.platform}-${process.arch}-${process.versions.modules}\n`);
   for (const { path: p, entry } of closure.packages)
     hash.update(`${p}\0${entry.version ?? ''}\0${entry.integrity ?? entry.resolved ?? ''}\n`);
   return hash.digest('hex').slice(0, 24);
@@ -198,6 +205,24 @@ export function installDependencies(opts: { source: string; appDir: string; snap
 function makeSnapshot(source: string, closure: DependencyClosure, snapshot: string): void {
   const staging = `${snapshot}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
+  try {
+    copyClosure(source, closure, staging);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  mkdirSync(path.dirname(snapshot), { recursive: true });
+  try {
+    renameSync(staging, snapshot);
+  } catch (err) {
+    // Another build made the same snapshot meanwhile: theirs is as good as ours.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(snapshot)) throw err;
+  }
+}
+
+/** Copies each package of the closure from the installed tree, checking it is the version the lockfile names. */
+function copyClosure(source: string, closure: DependencyClosure, staging: string): void {
   for (const { path: p, entry } of closure.packages) {
     const from = path.join(source, p);
     let installed: string | undefined;
@@ -213,14 +238,6 @@ function makeSnapshot(source: string, closure: DependencyClosure, snapshot: stri
     copyPackage(from, path.join(staging, p));
   }
   mkdirSync(staging, { recursive: true });
-  mkdirSync(path.dirname(snapshot), { recursive: true });
-  try {
-    renameSync(staging, snapshot);
-  } catch (err) {
-    // Another build made the same snapshot meanwhile: theirs is as good as ours.
-    rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(snapshot)) throw err;
-  }
 }
 
 /** A package's own files: its nested node_modules are packages of their own (copied only when needed). */
@@ -264,7 +281,7 @@ function linkBins(appDir: string, closure: DependencyClosure): void {
     const binDir = path.join(appDir, p.slice(0, p.lastIndexOf('node_modules/') + 'node_modules'.length), '.bin');
     for (const [bin, file] of Object.entries(bins)) {
       const at = path.join(binDir, bin);
-      if (existsSync(at)) continue;
+      if (lstatSync(at, { throwIfNoEntry: false })) continue; // the first package to claim a name keeps it, as npm does
       mkdirSync(binDir, { recursive: true });
       symlinkSync(path.relative(binDir, path.join(appDir, p, file)), at);
     }
