@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childPids, finished, isRunning, spawnSlipway, type ServiceProcess } from '../helpers/process.js';
@@ -174,12 +173,17 @@ describe('a service that is not streams, without a database', () => {
     expect(postgresProcesses()).toEqual([]);
   });
 
-  it('leaves nothing running once stopped', async () => {
+  it('after slipway up is killed, slipway down stops everything it left running, and says what', async () => {
     const started = childPids(up.child.pid!);
     expect(started.length).toBeGreaterThanOrEqual(3); // the router and the replicas
-    up.kill('SIGTERM');
-    expect((await up.exited).code).toBe(0);
-    await sleep(100);
+    up.kill('SIGKILL');
+    await up.exited;
+    expect(started.every(isRunning)).toBe(true);
+    expect((await get()).greeting).toBe('hello from greeting 2.0.0'); // served with no supervisor
+    const down = await slipway(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/^stopped what an earlier slipway up left running: the router, 2 processes$/m);
     expect(started.filter(isRunning)).toEqual([]);
+    expect((await slipway(['down'])).stdout).toMatch(/^nothing is running for /);
   });
 });

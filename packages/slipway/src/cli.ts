@@ -67,7 +67,7 @@ program
   .command('down')
   .description('stop slipway up as Ctrl-C would, or stop what one that died left running (router, replicas, database)')
   .action(async () => {
-    process.stdout.write(`${await runDown(await configOf(), { pretty: process.stdout.isTTY === true })}\n`);
+    process.stdout.write(`${await runDown(await configOf())}\n`);
   });
 
 program

@@ -1,9 +1,10 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { bearerMatches, callSocket } from './socket-api.js';
 import { z } from 'zod';
 import type { Backend, BackendState } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
@@ -40,11 +41,10 @@ export async function startControlServer(stack: LocalStack, stateDir: string): P
   chmodSync(tokenFile, 0o600);
   rmSync(socket, { force: true });
 
-  const app: FastifyInstance = Fastify({ logger: false });
-  const expected = Buffer.from(`Bearer ${token}`);
+  // Closing must not wait for long calls (a wait for readiness, a drain): slipway up is stopping them itself.
+  const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   app.addHook('onRequest', async (req, reply) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    if (!bearerMatches(req.headers.authorization, token))
       return reply.code(401).send({ error: { code: 'unauthenticated', message: `send the token from ${tokenFile}` } });
   });
   app.setErrorHandler((err, _req, reply) => {
@@ -115,7 +115,7 @@ export class ControlUnavailableError extends Error {
 }
 
 /** Failures that mean nothing is listening on the socket (yet): `slipway up` is restarting. */
-const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'UND_ERR_SOCKET']);
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOENT']);
 
 /**
  * The engine's Backend over the control socket of a running `slipway up`. With `reconnectMs`, a call that finds no
@@ -143,12 +143,7 @@ export class ControlClient implements Backend {
     const deadline = Date.now() + (this.options.reconnectMs ?? 0);
     for (;;) {
       try {
-        res = await request(`http://slipway${route}`, {
-          method,
-          dispatcher: this.agent,
-          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
+        res = await callSocket<T & { error?: { message: string } }>(this.agent, this.token, method, route, body);
         break;
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
@@ -159,9 +154,8 @@ export class ControlClient implements Backend {
         throw new ControlUnavailableError(`cannot reach slipway up on its control socket in ${this.stateDir}: ${(err as Error).message}`);
       }
     }
-    const json = (await res.body.json()) as T & { error?: { message: string } };
-    if (res.statusCode >= 400) throw new Error(json.error?.message ?? `control API answered ${res.statusCode}`);
-    return json;
+    if (res.status >= 400) throw new Error(res.json.error?.message ?? `control API answered ${res.status}`);
+    return res.json;
   }
 
   state(): Promise<BackendState> {

@@ -1,31 +1,57 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopOrphanedEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
-import { isSameProcess, signalGroupOf } from './process-identity.js';
-import { readUpState } from './up-state.js';
-import { runningInstance, runUp } from './up.js';
+import { isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
+import { readUpState, removeUpState } from './up-state.js';
+import { runningInstance } from './up.js';
+
+/** SIGTERM to the process group while it is the same process, SIGKILL after `timeoutMs`; resolves once it is gone. */
+async function stopProcess(identity: ProcessIdentity, timeoutMs: number): Promise<boolean> {
+  if (!signalGroupOf(identity, 'SIGTERM')) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (isSameProcess(identity) && Date.now() < deadline) await sleep(50);
+  if (isSameProcess(identity)) signalGroupOf(identity, 'SIGKILL');
+  while (isSameProcess(identity)) await sleep(50);
+  return true;
+}
 
 /**
  * `slipway down`: stops the `slipway up` of this state folder as Ctrl-C would (drain, then stop everything, the
  * database last) and waits for it. When none runs but one died and left its router and processes running, those
- * are adopted and stopped the same way. Answers what it did, in words.
+ * are stopped in the same order: the router (draining), the processes, the embedded database. Answers what it did.
  */
-export async function runDown(loaded: LoadedConfig, options: { pretty: boolean }): Promise<string> {
+export async function runDown(loaded: LoadedConfig): Promise<string> {
   const { stateDir, config } = loaded;
   const instance = runningInstance(stateDir);
-  if (instance) {
-    const identity = { pid: instance.pid, startTime: instance.startTime ?? '' };
-    // Only the process itself: it stops its children in order.
-    if (instance.startTime ? isSameProcess(identity) : true) process.kill(instance.pid, 'SIGTERM');
-    const deadline = Date.now() + config.timeouts.drain * 2 + config.timeouts.stop + 30_000;
-    while (runningInstance(stateDir) && Date.now() < deadline) await sleep(100);
-    if (runningInstance(stateDir)) {
-      if (instance.startTime) signalGroupOf(identity, 'SIGKILL');
-      return `slipway up (pid ${instance.pid}) did not stop in time and was killed; run slipway down again to stop what it left`;
+  if (instance?.startTime) {
+    const identity = { pid: instance.pid, startTime: instance.startTime };
+    // Only the supervisor itself: it stops its children in order.
+    try {
+      process.kill(instance.pid, 'SIGTERM');
+    } catch {
+      // gone meanwhile
     }
-    return `stopped slipway up (pid ${instance.pid})`;
-  }
+    const deadline = Date.now() + config.timeouts.drain * 2 + config.timeouts.stop + 30_000;
+    while (isSameProcess(identity) && Date.now() < deadline) await sleep(100);
+    if (!isSameProcess(identity)) return `stopped slipway up (pid ${instance.pid})`;
+    signalGroupOf(identity, 'SIGKILL');
+    await sleep(200);
+    // What it could not stop in time is stopped below, as if it had crashed.
+  } else if (instance) return `slipway up (pid ${instance.pid}) predates process identities; stop it with Ctrl-C or kill ${instance.pid}`;
+
   const left = readUpState(stateDir);
-  if (!left || (left.router === null && left.releases.length === 0)) return `nothing is running for ${stateDir}`;
-  await runUp(loaded, { build: false, pretty: options.pretty, thenStop: true });
-  return `stopped what an earlier slipway up left running (${left.releases.length} release${left.releases.length === 1 ? '' : 's'} and the router)`;
+  const stopped: string[] = [];
+  if (left?.router && (await stopProcess(left.router.identity, config.timeouts.drain + 5_000))) stopped.push('the router');
+  const processes = (left?.releases ?? [])
+    .flatMap((r) => [...r.replicas, ...r.singletons])
+    .flatMap((p) => (p.identity ? [p.identity] : []));
+  const count = (await Promise.all(processes.map((p) => stopProcess(p, config.timeouts.stop)))).filter(Boolean).length;
+  if (count > 0) stopped.push(`${count} process${count === 1 ? '' : 'es'}`);
+  if (config.database !== false && !('url' in config.database)) {
+    if (await stopOrphanedEmbeddedPostgres(loaded.resolve(config.database.embedded.dataDir ?? stateDir))) stopped.push('PostgreSQL');
+  }
+  removeUpState(stateDir);
+  return stopped.length === 0
+    ? `nothing is running for ${stateDir}`
+    : `stopped what an earlier slipway up left running: ${stopped.join(', ')}`;
 }

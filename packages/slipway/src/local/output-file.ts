@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync, truncateSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { lineSplitter } from '../lines.js';
 
 /** How often a followed file is read. */
 const POLL_MS = 100;
@@ -14,7 +15,7 @@ const CHUNK = 64 * 1024;
 export class OutputFile {
   private fd: number | null = null;
   private offset = 0;
-  private partial = '';
+  private lines = lineSplitter(() => undefined);
   private decoder = new StringDecoder('utf8');
   private timer: NodeJS.Timeout | undefined;
 
@@ -29,12 +30,12 @@ export class OutputFile {
     return openSync(this.file, 'a', 0o600);
   }
 
-  /** Starts following: from the beginning of what is in the file, or (an adopted process) from its current end. */
-  follow(from: 'start' | 'end'): void {
+  /** Starts following the file from its current end (or from the byte offset given). */
+  follow(from: 'end' | number = 'end'): void {
     this.stop();
     this.fd = openSync(this.file, 'a+', 0o600);
-    this.offset = from === 'end' ? fstatSync(this.fd).size : 0;
-    this.partial = '';
+    this.offset = from === 'end' ? fstatSync(this.fd).size : from;
+    this.lines = lineSplitter(this.onLine, this.options.maxLineChars);
     this.decoder = new StringDecoder('utf8');
     this.timer = setInterval(() => this.read(), POLL_MS);
     this.timer.unref();
@@ -42,6 +43,15 @@ export class OutputFile {
 
   /** Reads what has been written so far and passes on every complete line. */
   read(): void {
+    try {
+      this.readAvailable();
+    } catch {
+      // The file went away (its release's logs were removed): nothing more to follow.
+      this.stop();
+    }
+  }
+
+  private readAvailable(): void {
     if (this.fd === null) return;
     const size = fstatSync(this.fd).size;
     if (size < this.offset) this.offset = 0; // emptied by someone else
@@ -50,11 +60,11 @@ export class OutputFile {
       const n = readSync(this.fd, buffer, 0, CHUNK, this.offset);
       if (n <= 0) break;
       this.offset += n;
-      this.push(this.decoder.write(buffer.subarray(0, n)));
+      this.lines.push(this.decoder.write(buffer.subarray(0, n)));
     }
     const max = this.options.maxBytes ?? 16 * 1024 * 1024;
     if (this.offset >= max && this.offset === fstatSync(this.fd).size) {
-      truncateSync(this.file, 0);
+      ftruncateSync(this.fd, 0);
       this.offset = 0;
     }
   }
@@ -62,8 +72,7 @@ export class OutputFile {
   /** Reads the rest, passes on an unterminated last line, and stops following. */
   finish(): void {
     this.read();
-    if (this.partial) this.emit(this.partial);
-    this.partial = '';
+    this.lines.end();
     this.stop();
   }
 
@@ -72,24 +81,5 @@ export class OutputFile {
     this.timer = undefined;
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-  }
-
-  private push(text: string): void {
-    const max = this.options.maxLineChars ?? 64 * 1024;
-    let buffer = this.partial + text;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) !== -1) {
-      this.emit(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-    }
-    while (buffer.length > max) {
-      this.emit(buffer.slice(0, max));
-      buffer = buffer.slice(max);
-    }
-    this.partial = buffer;
-  }
-
-  private emit(raw: string): void {
-    this.onLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
   }
 }

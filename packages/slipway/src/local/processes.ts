@@ -200,7 +200,7 @@ export class ManagedProcess {
     run.adopted = true;
     this.run = run;
     this.setState('starting');
-    this.followOutput('end');
+    this.followOutput();
     run.exitPoll = setInterval(() => {
       if (isSameProcess(identity)) return;
       this.onRunEnded(run);
@@ -295,9 +295,10 @@ export class ManagedProcess {
     };
   }
 
-  private followOutput(from: 'start' | 'end'): void {
-    this.output.stdout.follow(from);
-    this.output.stderr.follow(from);
+  /** New output only: what earlier runs (or a supervisor before this one) left in the files was shown then. */
+  private followOutput(): void {
+    this.output.stdout.follow();
+    this.output.stderr.follow();
   }
 
   private spawnRun(): void {
@@ -305,7 +306,7 @@ export class ManagedProcess {
     const file = first === 'node' ? process.execPath : first;
     let child: ChildProcess | null = null;
     let spawnError: Error | null = null;
-    this.followOutput('end');
+    this.followOutput();
     const fds = [this.output.stdout.openForChild(), this.output.stderr.openForChild()] as const;
     try {
       child = spawn(file, args, {

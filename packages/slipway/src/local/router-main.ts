@@ -4,11 +4,11 @@
  * with its last routing table when the supervisor dies (as kamal-proxy outlives a deploy); the next `slipway up`
  * adopts it. It is steered over a Unix socket (see router-process.ts) and writes its events as JSON lines to stdout.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TrafficRouter, type RouteTarget } from './router.js';
+import { bearerMatches } from './socket-api.js';
 
 const settings = z
   .strictObject({
@@ -46,9 +46,7 @@ const bodies = {
 };
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const given = Buffer.from(req.headers.authorization ?? '');
-  const expected = Buffer.from(`Bearer ${token}`);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: 'unauthenticated' });
+  if (!bearerMatches(req.headers.authorization, token)) return send(res, 401, { error: 'unauthenticated' });
   const body = req.method === 'GET' ? undefined : await readJson(req);
   const route = `${req.method} ${req.url}`;
   switch (route) {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { callSocket } from './socket-api.js';
 import type { RouterMetrics } from './metrics.js';
 import { OutputFile } from './output-file.js';
 import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
@@ -49,7 +50,7 @@ export class RouterProcess {
     readonly record: RouterRecord,
     logsDir: string,
     onLine: (line: string) => void,
-    from: 'start' | 'end',
+    from: 'end' | number,
   ) {
     this.agent = new Agent({ connect: { socketPath: record.socket }, headersTimeout: 0, bodyTimeout: 0 });
     this.output = new OutputFile(path.join(logsDir, 'router.out'), onLine);
@@ -62,8 +63,10 @@ export class RouterProcess {
     mkdirSync(logsDir, { recursive: true });
     const socket = path.join(opts.stateDir, 'router.sock');
     const token = randomBytes(32).toString('hex');
-    const out = new OutputFile(path.join(logsDir, 'router.out'), () => undefined);
-    const fd = out.openForChild();
+    const outFile = path.join(logsDir, 'router.out');
+    const fd = openSync(outFile, 'a', 0o600);
+    // Follow only what this router writes, not what earlier ones left in the file.
+    const from = fstatSync(fd).size;
     let child;
     try {
       child = spawn(process.execPath, [ROUTER_MAIN], {
@@ -80,20 +83,19 @@ export class RouterProcess {
     const identity = child.pid === undefined ? null : identify(child.pid);
     if (!identity) throw new RouterUnavailableError('the router process could not be started');
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const router = new RouterProcess({ identity, port: 0, socket, token }, logsDir, opts.onLine, 'start');
+    const router = new RouterProcess({ identity, port: 0, socket, token }, logsDir, opts.onLine, from);
     for (const deadline = Date.now() + 15_000; ;) {
       const state = await Promise.race([router.state().catch(() => null), exited.then((code) => ({ exited: code }))]);
-      if (state && 'exited' in state)
-        throw new RouterUnavailableError(
-          `the router exited during start-up (code ${state.exited}); see ${path.join(logsDir, 'router.out')}`,
-        );
-      if (state) {
+      let failure: string | null = null;
+      if (state && 'exited' in state) failure = `the router exited during start-up (code ${state.exited}); see ${outFile}`;
+      else if (state) {
         router.record.port = state.port;
         return router;
-      }
-      if (Date.now() > deadline) {
+      } else if (Date.now() > deadline) failure = `the router did not answer on ${socket} within 15 s`;
+      if (failure) {
         router.kill();
-        throw new RouterUnavailableError(`the router did not answer on ${socket} within 15 s`);
+        await router.close();
+        throw new RouterUnavailableError(failure);
       }
       await sleep(50);
     }
@@ -117,18 +119,12 @@ export class RouterProcess {
   private async call<T>(method: 'GET' | 'PUT' | 'POST', route: string, body?: unknown): Promise<T> {
     let res;
     try {
-      res = await request(`http://router${route}`, {
-        method,
-        dispatcher: this.agent,
-        headers: { authorization: `Bearer ${this.record.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      res = await callSocket<T & { error?: string }>(this.agent, this.record.token, method, route, body);
     } catch (err) {
       throw new RouterUnavailableError(`the router (pid ${this.record.identity.pid}) does not answer: ${(err as Error).message}`);
     }
-    const json = (await res.body.json()) as T & { error?: string };
-    if (res.statusCode >= 400) throw new Error(`router: ${json.error ?? res.statusCode}`);
-    return json;
+    if (res.status >= 400) throw new Error(`router: ${res.json.error ?? res.status}`);
+    return res.json;
   }
 
   state(): Promise<{ pid: number; port: number; generation: number; changes: RoutingChange[] }> {
@@ -177,6 +173,7 @@ export class KeptRouter {
   private readonly unready = new Set<string>();
   private readonly watchdog: NodeJS.Timeout;
   private restarting: Promise<void> | null = null;
+  private changes: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(
@@ -190,7 +187,10 @@ export class KeptRouter {
     },
   ) {
     this.watchdog = setInterval(() => {
-      if (!this.stopped && !this.restarting && !this.current.running) void this.restart('the router process is gone');
+      if (this.stopped || this.restarting || this.current.running) return;
+      this.restart('the router process is gone').catch((err: Error) =>
+        this.opts.onLine(JSON.stringify({ type: 'restart-failed', message: `could not start a new router: ${err.message}` })),
+      );
     }, 1_000);
     this.watchdog.unref();
   }
@@ -204,8 +204,15 @@ export class KeptRouter {
       await this.current.close().catch(() => undefined);
       const settings = { ...this.opts.settings, port: this.current.record.port || this.opts.settings.port };
       const next = await RouterProcess.start({ stateDir: this.opts.stateDir, settings, onLine: this.opts.onLine });
-      await next.setRoutes(this.routes);
-      for (const origin of this.unready) await next.setReady(origin, false);
+      try {
+        // Readiness first: the table must not send a request to a replica known to be unready.
+        for (const origin of this.unready) await next.setReady(origin, false);
+        await next.setRoutes(this.routes);
+      } catch (err) {
+        next.kill();
+        await next.close();
+        throw err;
+      }
       this.current = next;
       this.opts.onRestart(reason, next);
     })().finally(() => (this.restarting = null));
@@ -217,15 +224,22 @@ export class KeptRouter {
     return this.current;
   }
 
-  async setRoutes(routes: RouteTarget[]): Promise<void> {
-    this.routes = routes.map((r) => ({ ...r, upstreams: [...r.upstreams] }));
-    await (await this.router()).setRoutes(routes);
+  /** Changes reach the router in the order they were made (each is its own request on the socket). */
+  private inOrder(change: (router: RouterProcess) => Promise<void>): Promise<void> {
+    const next = this.changes.then(async () => change(await this.router()));
+    this.changes = next.catch(() => undefined);
+    return next;
   }
 
-  async setReady(upstream: string, ready: boolean): Promise<void> {
+  setRoutes(routes: RouteTarget[]): Promise<void> {
+    this.routes = routes.map((r) => ({ ...r, upstreams: [...r.upstreams] }));
+    return this.inOrder((router) => router.setRoutes(routes));
+  }
+
+  setReady(upstream: string, ready: boolean): Promise<void> {
     if (ready) this.unready.delete(upstream);
     else this.unready.add(upstream);
-    await (await this.router()).setReady(upstream, ready);
+    return this.inOrder((router) => router.setReady(upstream, ready));
   }
 
   async whenDrained(upstreams: string[]): Promise<void> {
@@ -246,12 +260,5 @@ export class KeptRouter {
     this.stopped = true;
     clearInterval(this.watchdog);
     await (await this.router()).stop(timeoutMs);
-  }
-
-  /** Stops watching; the router process keeps running (for the next supervisor). */
-  async detach(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.watchdog);
-    await this.current.close();
   }
 }

@@ -5,6 +5,7 @@ import type { ProbeConfig, ServiceConfig, SlipwayConfig } from '../config/schema
 import type { BackendState, ReleaseInfo } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
 import type { ReleaseMetrics } from './metrics.js';
+import { isSameProcess, signalGroupOf } from './process-identity.js';
 import { ManagedProcess, type ProbeSpec, type ProcessEvent, type ProcessSpec } from './processes.js';
 import type { KeptRouter } from './router-process.js';
 import { writeUpState, type SavedProcess, type SavedRelease } from './up-state.js';
@@ -57,8 +58,6 @@ export class LocalStack {
   /** Releases out of the table whose processes are still stopping: kept in up-state.json until they are gone. */
   private readonly stopping = new Map<string, RunningRelease>();
   private weights: Weights = {};
-  /** The last routing table sent (or being sent) to the router; the next one waits for it. */
-  private tableUpdate: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: SlipwayConfig,
@@ -125,7 +124,8 @@ export class LocalStack {
       onEvent: (e) => {
         // Like a Kubernetes Service's endpoints: a replica that is not ready gets no new requests.
         if (routed && e.type === 'ready') this.tellRouter(url, true);
-        else if (routed && (e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited')) this.tellRouter(url, false);
+        else if (routed && (e.type === 'spawned' || e.type === 'unready' || e.type === 'liveness-failed' || e.type === 'exited'))
+          this.tellRouter(url, false);
         this.hooks.onProcessEvent(e);
         if (e.type === 'spawned' || e.type === 'adopted' || e.type === 'exited') this.persist();
       },
@@ -141,6 +141,7 @@ export class LocalStack {
 
   async startRelease(id: string, appDir: string, overrides: Record<string, string>, version = id): Promise<void> {
     if (this.releases.has(id)) throw new StackError(409, `release ${id} is already running`);
+    if (this.stopping.has(id)) throw new StackError(409, `release ${id} is still stopping; try again when it has stopped`);
     const release: RunningRelease = { id, appDir, overrides, version, replicas: [], singletons: [], retiresAt: null };
     this.releases.set(id, release);
     for (const [name, service] of this.services((s) => !s.singleton)) {
@@ -158,16 +159,29 @@ export class LocalStack {
   async adoptRelease(saved: SavedRelease): Promise<void> {
     const release: RunningRelease = { ...saved, replicas: [], singletons: [], retiresAt: null };
     this.releases.set(saved.id, release);
-    const configured = (p: SavedProcess) => this.config.services[p.service];
+    const retiresAt = saved.retiresAt === null ? null : Date.parse(saved.retiresAt);
+    // A release that was being stopped (or is past its warm window) is not brought back to life only to be stopped.
+    const dueToStop = retiresAt !== null && retiresAt <= Date.now();
+    const adopt = async (p: SavedProcess, singleton: boolean): Promise<Replica | null> => {
+      const service = this.config.services[p.service];
+      if (!service || service.singleton !== singleton) {
+        // No longer in the config as it was: nothing to supervise it by, so it is stopped.
+        if (p.identity && signalGroupOf(p.identity, 'SIGTERM'))
+          this.hooks.onNotice('warn', `${p.service}#${p.index} (${saved.id}) is not in the config any more; sent it SIGTERM`);
+        return null;
+      }
+      if (dueToStop && !(p.identity && isSameProcess(p.identity))) return null;
+      return this.spawn(release, p.service, service, p.index, p);
+    };
     for (const p of saved.replicas) {
-      const service = configured(p);
-      if (service && !service.singleton) release.replicas.push(await this.spawn(release, p.service, service, p.index, p));
+      const replica = await adopt(p, false);
+      if (replica) release.replicas.push(replica);
     }
     for (const p of saved.singletons) {
-      const service = configured(p);
-      if (service?.singleton) release.singletons.push(await this.spawn(release, p.service, service, p.index, p));
+      const replica = await adopt(p, true);
+      if (replica) release.singletons.push(replica);
     }
-    if (saved.retiresAt !== null) this.retireAt(saved.id, Date.parse(saved.retiresAt));
+    if (retiresAt !== null) this.retireAt(saved.id, retiresAt);
     this.persist();
   }
 
@@ -197,29 +211,22 @@ export class LocalStack {
    * not named: it takes no new traffic, but its connections stay warm for an instant switch back).
    */
   async setWeights(weights: Weights): Promise<void> {
-    for (const [id, weight] of Object.entries(weights)) {
-      const release = this.get(id);
-      // Taking traffic again (a rollback to a warm release): it no longer retires.
-      if (weight > 0) this.cancelRetirement(release);
-    }
+    const named = Object.entries(weights).map(([id, weight]) => ({ release: this.get(id), weight }));
+    // Taking traffic again (a rollback to a warm release): it no longer retires.
+    for (const { release, weight } of named) if (weight > 0) this.cancelRetirement(release);
     this.weights = { ...weights };
     await this.applyTable();
   }
 
-  /** Sends the router the table of the releases running now, one table at a time, in order. */
-  private applyTable(): Promise<void> {
-    const send = async () => {
-      const table: Weights = {};
-      for (const id of this.releases.keys()) table[id] = this.weights[id] ?? 0;
-      this.weights = table;
-      await this.router.setRoutes(
-        Object.entries(table).map(([release, weight]) => ({ release, weight, upstreams: routedOrigins(this.get(release)) })),
-      );
-      this.persist();
-    };
-    const update = this.tableUpdate.then(send);
-    this.tableUpdate = update.catch(() => undefined);
-    return update;
+  /** Sends the router the table of the releases running now (the router gets tables in the order they are made). */
+  private async applyTable(): Promise<void> {
+    const table: Weights = {};
+    for (const id of this.releases.keys()) table[id] = this.weights[id] ?? 0;
+    this.weights = table;
+    this.persist();
+    await this.router.setRoutes(
+      Object.entries(table).map(([release, weight]) => ({ release, weight, upstreams: routedOrigins(this.get(release)) })),
+    );
   }
 
   /** Keeps a replaced release running (at weight 0) for `afterMs`, then stops it; 0 stops it now. */
@@ -323,15 +330,19 @@ export class LocalStack {
       replicas: r.replicas.map(saved),
       singletons: r.singletons.map(saved),
     });
-    writeUpState(this.stateDir, {
-      router: this.router.record,
-      weights: this.weights,
-      // A release being stopped is saved as due to retire at once: a next supervisor finishes the job.
-      releases: [
-        ...[...this.releases.values()].map((r) => release(r, r.retiresAt)),
-        ...[...this.stopping.values()].map((r) => release(r, 0)),
-      ],
-    });
+    try {
+      writeUpState(this.stateDir, {
+        router: this.router.record,
+        weights: this.weights,
+        // A release being stopped is saved as due to retire at once: a next supervisor finishes the job.
+        releases: [
+          ...[...this.releases.values()].map((r) => release(r, r.retiresAt)),
+          ...[...this.stopping.values()].map((r) => release(r, 0)),
+        ],
+      });
+    } catch (err) {
+      this.hooks.onNotice('warn', `could not write up-state.json (a successor could not adopt what runs now): ${(err as Error).message}`);
+    }
   }
 
   private get(id: string): RunningRelease {

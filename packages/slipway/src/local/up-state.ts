@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Weights } from '../engine/events.js';
 import type { ProcessIdentity } from './process-identity.js';
 import type { RouterRecord } from './router-process.js';
@@ -35,12 +36,47 @@ export interface UpState {
 
 const FILE = 'up-state.json';
 
+const identity = z.object({ pid: z.number().int().positive(), startTime: z.string() });
+const savedProcess = z.object({
+  service: z.string(),
+  index: z.number().int(),
+  port: z.number().int(),
+  metricsPort: z.number().int(),
+  identity: identity.nullable(),
+});
+const upState = z.object({
+  router: z.object({ identity, port: z.number().int(), socket: z.string(), token: z.string() }).nullable(),
+  releases: z.array(
+    z.object({
+      id: z.string(),
+      appDir: z.string(),
+      overrides: z.record(z.string(), z.string()),
+      version: z.string(),
+      retiresAt: z.string().nullable(),
+      replicas: z.array(savedProcess),
+      singletons: z.array(savedProcess),
+    }),
+  ),
+  weights: z.record(z.string(), z.number()),
+});
+
+/** What an earlier `slipway up` left (null: nothing). A file that is not such a map is refused, naming it. */
 export function readUpState(stateDir: string): UpState | null {
+  const file = path.join(stateDir, FILE);
+  if (!existsSync(file)) return null;
+  let parsed;
   try {
-    return JSON.parse(readFileSync(path.join(stateDir, FILE), 'utf8')) as UpState;
-  } catch {
-    return null;
+    parsed = upState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); the processes it names may still run: stop them, then remove it`,
+    );
   }
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file}: ${issue.path.join('.')}: ${issue.message}; the processes it names may still run: stop them, then remove it`);
+  }
+  return parsed.data;
 }
 
 /** Written under a temporary name and renamed: a reader sees the old map or the new one, never half of one. */

@@ -11,15 +11,13 @@ import { createLogSink, parseObject, type LogSink } from './logs.js';
 import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
 import { KeptRouter, RouterProcess, type RouterSettings } from './router-process.js';
 import { LocalStack } from './stack.js';
-import { readUpState, removeUpState, type UpState } from './up-state.js';
+import { readUpState, removeUpState, writeUpState, type UpState } from './up-state.js';
 
 export interface UpOptions {
   port?: number | undefined;
   /** Ship the working tree as it is when there is no release yet (the caller just built it). */
   build: boolean;
   pretty: boolean;
-  /** Adopt what an earlier `slipway up` left running, then stop all of it (`slipway down`). */
-  thenStop?: boolean;
 }
 
 export interface UpInstance {
@@ -84,6 +82,9 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
   const store = new ReleaseStore(stateDir);
 
   let stopDatabase: (() => Promise<void>) | undefined;
+  let releaseDatabase: (() => void) | undefined;
+  /** An earlier `slipway up` left processes serving users: a failed start-up must not stop them. */
+  let takingOver = false;
   let router: KeptRouter | undefined;
   let stack: LocalStack | undefined;
   let control: { close(): Promise<void> } | undefined;
@@ -124,11 +125,13 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     else {
       const server = await startEmbeddedPostgres({ dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir) });
       stopDatabase = server.stop;
+      releaseDatabase = server.release;
       databaseUrl = await ensureDatabase(server.url, config.database.embedded.name);
       say(`PostgreSQL ${server.attached ? 'attached' : 'started'} on port ${server.port}`);
     }
 
     const previous = readUpState(stateDir);
+    takingOver = previous !== null && (previous.router !== null || previous.releases.length > 0);
     const settings: RouterSettings = {
       host: config.router.host,
       port: options.port ?? config.router.port,
@@ -136,6 +139,15 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       drainTimeoutMs: config.timeouts.drain,
     };
     const routerProcess = await adoptOrStartRouter(previous, stateDir, settings, logs, say);
+    // On the map at once: should start-up fail from here on, the next slipway up adopts (or slipway down stops) it.
+    writeUpState(stateDir, { releases: [], weights: {}, ...previous, router: routerProcess.record });
+    if (previous?.router && routerProcess.record.port !== previous.router.port)
+      logs.own('warn', `the router now listens on port ${routerProcess.record.port} (it was ${previous.router.port})`);
+    else if (previous?.router && settings.port !== 0 && settings.port !== previous.router.port)
+      logs.own(
+        'warn',
+        `the adopted router keeps port ${previous.router.port}; stop everything (slipway down) to move it to ${settings.port}`,
+      );
     router = new KeptRouter(routerProcess, {
       stateDir,
       settings,
@@ -165,10 +177,6 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       for (const release of previous.releases) await stack.adoptRelease(release);
       await stack.setWeights(previous.weights);
     }
-    if (options.thenStop) {
-      await shutdown.run('slipway down', 0);
-      return;
-    }
     const { id: stable, adopted } = await stableRelease(loaded, store, stack, databaseUrl, options, logs);
     await stack.waitReady(stable, config.timeouts.ready);
     await stack.makeStable(stable);
@@ -183,8 +191,13 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       );
     }
   } catch (err) {
-    logs.own('error', `slipway ${options.thenStop ? 'down' : 'up'} failed: ${(err as Error).message}`);
-    await shutdown.run('start-up failed', 1);
+    logs.own('error', `slipway up failed: ${(err as Error).message}`);
+    if (!takingOver) return shutdown.run('start-up failed', 1);
+    // Users are being served by what an earlier slipway up left: leave all of it running, on the map, for the next try.
+    logs.own('error', 'leaving the router, the releases and the database running; run slipway up again, or slipway down to stop them');
+    releaseDatabase?.();
+    rmSync(instanceFile, { force: true });
+    process.exit(1);
   }
 }
 
@@ -201,7 +214,7 @@ async function stableRelease(
   logs: LogSink,
 ): Promise<{ id: string; adopted: boolean }> {
   let id = store.stable();
-  if (id !== null && (await stack.state()).releases.some((r) => r.id === id)) return { id, adopted: true };
+  if (id !== null && store.exists(id) && (await stack.state()).releases.some((r) => r.id === id)) return { id, adopted: true };
   if (id === null || !store.exists(id)) {
     logs.own('info', 'no release yet: building the working tree into the first one');
     const built = await buildRelease(loaded, store, (l) => logs.own('info', l), !options.build);
