@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { identify } from '../../packages/slipway/src/local/process-identity.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const STREAMS_MAIN = path.join(ROOT, 'apps/streams/dist/main.js');
@@ -129,11 +130,4 @@ export function childPids(pid: number): number[] {
 }
 
 /** Whether a process with this pid is running (a zombie is not). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const isRunning = (pid: number): boolean => identify(pid) !== null;

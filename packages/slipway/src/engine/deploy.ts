@@ -334,18 +334,11 @@ export class ReleaseRun {
    * already breaks the limits is rolled back before a single user request reaches it.
    */
   private async warmUp(): Promise<void> {
-    const { synthetic, warmupRequests, warmupTimeout } = this.ctx.loaded.config.analysis;
-    if (synthetic === false || warmupRequests === 0) return;
+    const { warmupRequests, warmupTimeout } = this.ctx.loaded.config.analysis;
+    const warm = this.trafficTo(this.replicas);
+    if (!warm || warmupRequests === 0) return;
     const started = Date.now();
-    const traffic = (replicas: ReplicaInfo[]) =>
-      new SyntheticTraffic(
-        replicas.map((r) => r.url!),
-        synthetic.path,
-        this.syntheticHeaders(),
-        synthetic.concurrency,
-      );
-    const warm = traffic(this.replicas);
-    const baseline = this.freshBaseline && traffic(this.freshBaseline.replicas);
+    const baseline = this.freshBaseline && this.trafficTo(this.freshBaseline.replicas);
     await Promise.all([warm.send(warmupRequests, started + warmupTimeout), baseline?.send(warmupRequests, started + warmupTimeout)]);
     this.emit({
       type: 'candidate-warmed',
@@ -378,20 +371,21 @@ export class ReleaseRun {
     return token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  private syntheticTraffic(): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
-    const { config } = this.ctx.loaded;
-    const s = config.analysis.synthetic;
-    if (s === false) return null;
-    const headers = this.syntheticHeaders();
-    const candidate = new SyntheticTraffic(
-      this.replicas.map((r) => r.url!),
+  /** Synthetic reads (analysis.synthetic) to these replicas; null when they are switched off or there are none. */
+  private trafficTo(replicas: ReplicaInfo[]): SyntheticTraffic | null {
+    const s = this.ctx.loaded.config.analysis.synthetic;
+    if (s === false || replicas.length === 0) return null;
+    return new SyntheticTraffic(
+      replicas.map((r) => r.url!),
       s.path,
-      headers,
+      this.syntheticHeaders(),
       s.concurrency,
     );
-    const baselineUrls = this.baseline()?.replicas.map((r) => r.url!) ?? [];
-    const baseline = baselineUrls.length > 0 ? new SyntheticTraffic(baselineUrls, s.path, headers, s.concurrency) : null;
-    return { candidate, baseline };
+  }
+
+  private syntheticTraffic(): { candidate: SyntheticTraffic; baseline: SyntheticTraffic | null } | null {
+    const candidate = this.trafficTo(this.replicas);
+    return candidate && { candidate, baseline: this.trafficTo(this.baseline()?.replicas ?? []) };
   }
 
   /** Keeps each release's sample on pace to reach the minimum by the end of the hold. */

@@ -1,19 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopOrphanedEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
-import { isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
+import { isSameProcess, signalGroupOf, stopProcessGroup } from './process-identity.js';
 import { readUpState, removeUpState } from './up-state.js';
 import { runningInstance } from './up.js';
-
-/** SIGTERM to the process group while it is the same process, SIGKILL after `timeoutMs`; resolves once it is gone. */
-async function stopProcess(identity: ProcessIdentity, timeoutMs: number): Promise<boolean> {
-  if (!signalGroupOf(identity, 'SIGTERM')) return false;
-  const deadline = Date.now() + timeoutMs;
-  while (isSameProcess(identity) && Date.now() < deadline) await sleep(50);
-  if (isSameProcess(identity)) signalGroupOf(identity, 'SIGKILL');
-  while (isSameProcess(identity)) await sleep(50);
-  return true;
-}
 
 /**
  * `slipway down`: stops the `slipway up` of this state folder as Ctrl-C would (drain, then stop everything, the
@@ -41,11 +31,11 @@ export async function runDown(loaded: LoadedConfig): Promise<string> {
 
   const left = readUpState(stateDir);
   const stopped: string[] = [];
-  if (left?.router && (await stopProcess(left.router.identity, config.timeouts.drain + 5_000))) stopped.push('the router');
+  if (left?.router && (await stopProcessGroup(left.router.identity, config.timeouts.drain + 5_000))) stopped.push('the router');
   const processes = (left?.releases ?? [])
     .flatMap((r) => [...r.replicas, ...r.singletons])
     .flatMap((p) => (p.identity ? [p.identity] : []));
-  const count = (await Promise.all(processes.map((p) => stopProcess(p, config.timeouts.stop)))).filter(Boolean).length;
+  const count = (await Promise.all(processes.map((p) => stopProcessGroup(p, config.timeouts.stop)))).filter(Boolean).length;
   if (count > 0) stopped.push(`${count} process${count === 1 ? '' : 'es'}`);
   if (config.database !== false && !('url' in config.database)) {
     if (await stopOrphanedEmbeddedPostgres(loaded.resolve(config.database.embedded.dataDir ?? stateDir))) stopped.push('PostgreSQL');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A process as the kernel knows it: its pid and the time it started (clock ticks after boot, field 22 of
@@ -59,4 +60,17 @@ export function signalGroupOf(id: ProcessIdentity, signal: NodeJS.Signals): bool
       return false;
     }
   }
+}
+
+/**
+ * SIGTERM to the recorded process's group, SIGKILL if it is still there after `timeoutMs`; resolves once it is gone.
+ * Answers false (and signals nothing) when it was not running any more.
+ */
+export async function stopProcessGroup(id: ProcessIdentity, timeoutMs: number): Promise<boolean> {
+  if (!signalGroupOf(id, 'SIGTERM')) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (isSameProcess(id) && Date.now() < deadline) await sleep(50);
+  if (isSameProcess(id)) signalGroupOf(id, 'SIGKILL');
+  while (isSameProcess(id)) await sleep(50);
+  return true;
 }

@@ -437,15 +437,10 @@ export class ManagedProcess {
 
   private signal(run: Run, signal: NodeJS.Signals): void {
     if (run.pid === null) return;
-    if (run.adopted) {
-      // Not our child, so its pid is not held for us: signal only while it is still the same process.
-      if (run.identity) signalGroupOf(run.identity, signal);
-      return;
-    }
-    try {
-      // The whole group (it was spawned detached, so its pid is the group id): helpers it started go too.
-      process.kill(-run.pid, signal);
-    } catch {
+    // The whole group (it was spawned detached, so its pid is the group id): helpers it started go too. Only while it is
+    // still the same process: an adopted one is not our child, so nothing holds its pid for us.
+    if (run.identity) signalGroupOf(run.identity, signal);
+    else {
       try {
         run.child?.kill(signal);
       } catch {
@@ -622,8 +617,6 @@ export class ManagedProcess {
 function hasExited(run: Run): boolean {
   return run.exited || run.exitCode !== null || run.exitSignal !== null;
 }
-
-export type { ProcessIdentity };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

@@ -71,10 +71,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       await router.whenDrained(bodies.drained.parse(body).upstreams);
       return send(res, 200, {});
     }
-    case 'POST /v1/stop':
-      send(res, 202, {});
-      void stop('asked to stop');
-      return;
     default:
       return send(res, 404, { error: `no route ${route}` });
   }

@@ -8,7 +8,7 @@ import { Agent } from 'undici';
 import { callSocket } from './socket-api.js';
 import type { RouterMetrics } from './metrics.js';
 import { OutputFile } from './output-file.js';
-import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
+import { identify, isSameProcess, signalGroupOf, stopProcessGroup, type ProcessIdentity } from './process-identity.js';
 import type { RouteTarget } from './router.js';
 
 const ROUTER_MAIN = fileURLToPath(new URL('./router-main.js', import.meta.url));
@@ -143,12 +143,9 @@ export class RouterProcess {
     await this.call('POST', '/v1/drained', { upstreams });
   }
 
-  /** Asks the router to drain and exit, and waits for it (SIGKILL after `timeoutMs`). */
+  /** SIGTERM: the router drains and exits; SIGKILL if it has not after `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
-    await this.call('POST', '/v1/stop').catch(() => signalGroupOf(this.record.identity, 'SIGTERM'));
-    const deadline = Date.now() + timeoutMs;
-    while (this.running && Date.now() < deadline) await sleep(50);
-    if (this.running) this.kill();
+    await stopProcessGroup(this.record.identity, timeoutMs);
     await this.close();
   }
 
@@ -182,15 +179,15 @@ export class KeptRouter {
       stateDir: string;
       settings: RouterSettings;
       onLine: (line: string) => void;
-      /** The router was replaced (or its record changed): persist the new record. */
-      onRestart: (reason: string, router: RouterProcess) => void;
+      /** What an operator must hear: the router was gone and is replaced, or could not be. */
+      onNotice: (message: string) => void;
+      /** A new router runs: its record changed. */
+      onReplaced: () => void;
     },
   ) {
     this.watchdog = setInterval(() => {
       if (this.stopped || this.restarting || this.current.running) return;
-      this.restart('the router process is gone').catch((err: Error) =>
-        this.opts.onLine(JSON.stringify({ type: 'restart-failed', message: `could not start a new router: ${err.message}` })),
-      );
+      this.restart().catch((err: Error) => this.opts.onNotice(`the router process is gone, and a new one could not start: ${err.message}`));
     }, 1_000);
     this.watchdog.unref();
   }
@@ -199,7 +196,7 @@ export class KeptRouter {
     return this.current.record;
   }
 
-  private async restart(reason: string): Promise<void> {
+  private async restart(): Promise<void> {
     this.restarting = (async () => {
       await this.current.close().catch(() => undefined);
       const settings = { ...this.opts.settings, port: this.current.record.port || this.opts.settings.port };
@@ -214,7 +211,8 @@ export class KeptRouter {
         throw err;
       }
       this.current = next;
-      this.opts.onRestart(reason, next);
+      this.opts.onNotice(`the router process was gone: started a new one (pid ${next.record.identity.pid}) on port ${next.record.port}`);
+      this.opts.onReplaced();
     })().finally(() => (this.restarting = null));
     await this.restarting;
   }

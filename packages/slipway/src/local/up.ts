@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../engine/deploy.js';
@@ -8,7 +7,7 @@ import { ReleaseStore } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
 import { startControlServer } from './control.js';
 import { createLogSink, parseObject, type LogSink } from './logs.js';
-import { identify, isSameProcess, signalGroupOf, type ProcessIdentity } from './process-identity.js';
+import { identify, isSameProcess, stopProcessGroup } from './process-identity.js';
 import { KeptRouter, RouterProcess, type RouterSettings } from './router-process.js';
 import { LocalStack } from './stack.js';
 import { readUpState, removeUpState, writeUpState, type UpState } from './up-state.js';
@@ -138,7 +137,8 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       stickyCookie: config.router.stickyCookie,
       drainTimeoutMs: config.timeouts.drain,
     };
-    const routerProcess = await adoptOrStartRouter(previous, stateDir, settings, logs, say);
+    const onRouterLine = routerLine(logs);
+    const routerProcess = await adoptOrStartRouter(previous, stateDir, settings, logs, onRouterLine);
     // On the map at once: should start-up fail from here on, the next slipway up adopts (or slipway down stops) it.
     writeUpState(stateDir, { releases: [], weights: {}, ...previous, router: routerProcess.record });
     if (previous?.router && routerProcess.record.port !== previous.router.port)
@@ -151,11 +151,9 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     router = new KeptRouter(routerProcess, {
       stateDir,
       settings,
-      onLine: routerLine(logs),
-      onRestart: (reason, next) => {
-        logs.own('error', `${reason}: started a new router (pid ${next.record.identity.pid}) on port ${next.record.port}`);
-        stack?.persist();
-      },
+      onLine: onRouterLine,
+      onNotice: (message) => logs.own('error', message),
+      onReplaced: () => stack?.persist(),
     });
     const { port } = routerProcess.record;
     const publicUrl = `http://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
@@ -255,25 +253,19 @@ async function adoptOrStartRouter(
   stateDir: string,
   settings: RouterSettings,
   logs: LogSink,
-  say: (message: string) => void,
+  onLine: (line: string) => void,
 ): Promise<RouterProcess> {
-  const onLine = routerLine(logs);
   const left = previous?.router;
   if (left) {
     const adopted = await RouterProcess.adopt(left, stateDir, onLine);
     if (adopted) {
-      say(`router adopted from an earlier slipway up (pid ${left.identity.pid}), still serving on port ${left.port}`);
+      logs.own('info', `router adopted from an earlier slipway up (pid ${left.identity.pid}), still serving on port ${left.port}`);
       return adopted;
     }
     if (isSameProcess(left.identity)) {
       logs.own('warn', `the router an earlier slipway up left (pid ${left.identity.pid}) does not answer; stopping it`);
-      await killAndWait(left.identity);
+      await stopProcessGroup(left.identity, 2_000);
     }
   }
   return RouterProcess.start({ stateDir, settings: left ? { ...settings, port: settings.port || left.port } : settings, onLine });
-}
-
-async function killAndWait(identity: ProcessIdentity): Promise<void> {
-  signalGroupOf(identity, 'SIGKILL');
-  for (let i = 0; i < 100 && isSameProcess(identity); i += 1) await sleep(50);
 }
