@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type pino from 'pino';
 import { findFreePort, isPortFree } from './free-port.js';
-import { adoptPostmaster, isProcessAlive, startPostmaster, type Postmaster } from './postmaster.js';
+import { adoptPostmaster, isProcessAlive, postgresBinary, startPostmaster, type Postmaster } from './postmaster.js';
 
 export interface EmbeddedPostgresOptions {
   /** Holds `postgres/` (the cluster) and `postgres.json` (generated password, last port). */
@@ -49,7 +49,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runAsPostgresUser = process.getuid?.() === 0;
 
   await mkdir(dataDir, { recursive: true });
-  if (runAsPostgresUser) await letOthersTraverse(dataDir, logger);
+  if (runAsPostgresUser) {
+    // The postgres system user must reach both its binaries (under node_modules) and the data folder.
+    await letOthersTraverse(path.dirname(await postgresBinary()), logger);
+    await letOthersTraverse(dataDir, logger);
+  }
 
   const saved = await readState(dataDir);
   const initialised = await exists(path.join(databaseDir, 'PG_VERSION'));
@@ -251,17 +255,19 @@ async function isPostgresProcess(pid: number): Promise<boolean> {
   }
 }
 
-// The postgres system user must be able to reach <dataDir>/postgres (which it owns).
-async function letOthersTraverse(dataDir: string, logger?: pino.Logger): Promise<void> {
-  const { mode } = await stat(dataDir);
-  if ((mode & 0o011) !== 0o011) await chmod(dataDir, (mode & 0o7777) | 0o011);
-
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
-    const ancestor = await stat(dir);
-    if ((ancestor.mode & 0o001) === 0) {
-      logger?.warn({ dir }, `the postgres system user may not be able to reach ${dataDir}: ${dir} is not searchable by others`);
+/**
+ * The postgres system user must be able to reach `dir` (its binaries, or the data folder whose postgres/ it owns):
+ * `dir` and each folder above it that others cannot pass through get the search bit (x) for others — not the read
+ * bit, so nobody can list them — and the change is logged. (A checkout in a `mktemp -d` folder, mode 0700, needs it.)
+ */
+async function letOthersTraverse(dir: string, logger?: pino.Logger): Promise<void> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const { mode } = await stat(at);
+    if ((mode & 0o001) === 0) {
+      await chmod(at, (mode & 0o7777) | 0o011);
+      logger?.info({ dir: at }, 'made searchable by others, for the postgres system user');
     }
-    if (path.dirname(dir) === dir) break;
+    if (path.dirname(at) === at) break;
   }
 }
 

