@@ -12,7 +12,8 @@ import { runDown } from './local/down.js';
 import { systemdUnit } from './local/systemd.js';
 import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
-import { loadSmokeSuite, smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
+import { configuredSuite } from './smoke/declarative.js';
+import { smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
 
 const configOf = () => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
@@ -43,7 +44,7 @@ program
   .action(async (opts: Omit<SmokeCommandOptions, 'metricsPort'>) => {
     const loaded = await configOf();
     const { config, resolve } = loaded;
-    const suite = await loadSmokeSuite(resolve(config.smoke.suite));
+    const suite = await configuredSuite(config.smoke, resolve);
     const { smokeTokenFile } = loaded;
     const tokenFile = opts.tokenFile ?? (existsSync(smokeTokenFile) ? smokeTokenFile : undefined);
     process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });

@@ -43,6 +43,32 @@ const service = z.strictObject({
     .prefault({}),
 });
 
+/** A JSON value a declarative check expects, or `{ exists: boolean }` for presence only. */
+const jsonExpectation = z.union([z.strictObject({ exists: z.boolean() }), z.json()]);
+
+/** A declarative smoke check: one HTTP request and what its answer must show. */
+const httpCheck = z.strictObject({
+  name: z.string().min(1).max(100),
+  /** One sentence for people reading a report. */
+  description: z.string().optional(),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  path: z.string().startsWith('/', 'must be a path starting with /'),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Sent as JSON. */
+  body: z.json().optional(),
+  /** Names an entry of the smoke token file, sent as `Authorization: Bearer …`. */
+  token: z.string().min(1).optional(),
+  /** Expected status code(s). Default 200. */
+  status: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).default(200),
+  /** Text the body must contain. */
+  bodyContains: z.string().optional(),
+  /** JSON paths (`$.items[0].id`, `$.status`) and the value each must hold. */
+  json: z.record(z.string().regex(/^\$/, 'a JSON path starts with $'), jsonExpectation).default({}),
+  timeout: duration.default(5_000),
+  /** Extra attempts after a failure (default 0). */
+  retries: z.number().int().min(0).max(10).default(0),
+});
+
 const step = z.strictObject({
   /** Candidate's share of traffic, percent. */
   weight: z.number().min(0).max(100),
@@ -211,7 +237,9 @@ export const slipwayConfigSchema = z
       .optional(),
     smoke: z.strictObject({
       /** Module (relative to the release folder at deploy, to the config file for `slipway smoke`) exporting `suite`. */
-      suite: z.string().min(1),
+      suite: z.string().min(1).optional(),
+      /** HTTP checks written in the config, run after the suite's checks (or alone) by the same runner. */
+      checks: z.array(httpCheck).default([]),
       tokenFile: z.string().min(1).optional(),
       metricsPort: z.number().int().min(1).max(65_535).default(9464),
       /** Prepares the suite's identities after migrations (run in the release folder with the database variable set). */
@@ -237,6 +265,8 @@ export const slipwayConfigSchema = z
           message: `"${p}": a release gets its production dependencies from package-lock.json, not from node_modules; remove it`,
         });
     });
+    if (config.smoke.suite === undefined && config.smoke.checks.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['smoke'], message: 'give a suite module, checks, or both' });
     if (config.database === false && config.migrations)
       ctx.addIssue({ code: 'custom', path: ['migrations'], message: 'migrations need a database, and database is false' });
     const routed = Object.entries(config.services).filter(([, s]) => s.routes.length > 0);
@@ -267,6 +297,7 @@ export type SlipwayConfig = z.output<typeof slipwayConfigSchema>;
 export type SlipwayConfigInput = z.input<typeof slipwayConfigSchema>;
 export type ServiceConfig = SlipwayConfig['services'][string];
 export type ProbeConfig = z.output<typeof probe>;
+export type HttpCheckConfig = z.output<typeof httpCheck>;
 
 /** The one service the router sends traffic to (the schema makes sure there is exactly one). */
 export function routedService(config: SlipwayConfig): { name: string; service: ServiceConfig } {

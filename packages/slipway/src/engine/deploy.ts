@@ -9,7 +9,8 @@ import { checkMigrations, describeRefusal } from '../migrations/safety.js';
 import { assembleRelease, releaseId } from '../release/build.js';
 import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
-import { loadSmokeSuite, readSecrets } from '../smoke/command.js';
+import { readSecrets } from '../smoke/command.js';
+import { configuredSuite } from '../smoke/declarative.js';
 import { runSmoke } from '../smoke/runner.js';
 import { addMetrics, analyse, diffMetrics, emptyMetrics, failsEarly, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
@@ -229,7 +230,7 @@ export class ReleaseRun {
     const { config } = this.ctx.loaded;
     const replica = this.replicas[0];
     if (!replica?.url) throw new RollBack('no candidate replica to run the smoke suite against');
-    const suite = await loadSmokeSuite(path.join(appDir, config.smoke.suite)).catch((err: Error) => {
+    const suite = await configuredSuite(config.smoke, (p) => path.join(appDir, p)).catch((err: Error) => {
       throw new RollBack(err.message);
     });
     const started = Date.now();

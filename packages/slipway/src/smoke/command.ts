@@ -1,7 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { SlipwayConfigError } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
 import { formatCheckLine, formatSummary, redact, toJUnit } from './report.js';
 import { runSmoke } from './runner.js';
@@ -22,19 +20,6 @@ export interface SmokeCommandOptions {
 export class UsageError extends Error {}
 
 export { EXIT };
-
-/** Imports the module named by smoke.suite and returns its `suite` export. */
-export async function loadSmokeSuite(modulePath: string): Promise<SmokeSuite> {
-  let mod: { suite?: SmokeSuite };
-  try {
-    mod = (await import(pathToFileURL(modulePath).href)) as { suite?: SmokeSuite };
-  } catch (err) {
-    throw new SlipwayConfigError(`smoke.suite: cannot import ${modulePath}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!mod.suite || !Array.isArray(mod.suite.checks))
-    throw new SlipwayConfigError(`smoke.suite: ${modulePath} has no \`suite\` export with checks`);
-  return mod.suite;
-}
 
 export function parseDuration(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
