@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // npm run bench: the traffic router's overhead, measured side by side in one run on this machine:
 // the same load (autocannon, 50 keep-alive connections) straight at one streams API replica,
-// through Slipway's router, and through nginx configured as the same keep-alive reverse proxy.
-import { fork, spawn } from 'node:child_process';
+// through Slipway's router, and through nginx configured as the same keep-alive reverse proxy —
+// over plain HTTP and over TLS (both proxies with the same self-signed ECDSA certificate).
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { Agent } from 'undici';
 import { ensureDatabase, findFreePort, startEmbeddedPostgres } from '@slipway/runtime';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,11 +18,13 @@ const root = path.dirname(here);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = 50;
+// The bench's own self-signed certificate: trusted by skipping verification, for loopback only.
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 async function waitFor(url) {
   for (let i = 0; i < 300; i++) {
     if (
-      await fetch(url).then(
+      await fetch(url, { dispatcher: insecure }).then(
         (r) => r.ok,
         () => false,
       )
@@ -59,14 +63,48 @@ try {
   const direct = `http://127.0.0.1:${apiPort}`;
   await waitFor(`${direct}/readyz`);
 
-  const routerPort = await findFreePort();
-  const router = fork(path.join(here, 'router-process.mjs'), [String(routerPort), direct], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const startRouter = async (port, ...tls) => {
+    const router = fork(path.join(here, 'router-process.mjs'), [String(port), direct, ...tls], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    cleanup.push(() => router.kill('SIGTERM'));
+    await new Promise((resolve) => router.once('message', resolve));
+  };
+  execFileSync(process.execPath, [path.join(root, 'scripts/ensure-debian-package.mjs'), '/usr/bin/openssl', 'openssl'], {
+    stdio: 'inherit',
   });
-  cleanup.push(() => router.kill('SIGTERM'));
-  await new Promise((resolve) => router.once('message', resolve));
+  const cert = path.join(dir, 'bench.crt');
+  const key = path.join(dir, 'bench.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const routerPort = await findFreePort();
+  await startRouter(routerPort);
+  const routerTlsPort = await findFreePort();
+  await startRouter(routerTlsPort, cert, key);
 
   const nginxPort = await findFreePort();
+  const nginxTlsPort = await findFreePort();
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
@@ -84,6 +122,9 @@ http {
   upstream streams { server 127.0.0.1:${apiPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${nginxPort};
+    listen 127.0.0.1:${nginxTlsPort} ssl;
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
     location / {
       proxy_pass http://streams;
       proxy_http_version 1.1;
@@ -97,9 +138,14 @@ http {
   );
   const nginx = spawn('/usr/sbin/nginx', ['-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
   cleanup.push(() => nginx.kill('SIGQUIT'));
-  const targets = { direct, router: `http://127.0.0.1:${routerPort}`, nginx: `http://127.0.0.1:${nginxPort}` };
-  await waitFor(`${targets.nginx}/healthz`);
-  await waitFor(`${targets.router}/healthz`);
+  const targets = {
+    direct,
+    router: `http://127.0.0.1:${routerPort}`,
+    nginx: `http://127.0.0.1:${nginxPort}`,
+    'router+tls': `https://127.0.0.1:${routerTlsPort}`,
+    'nginx+tls': `https://127.0.0.1:${nginxTlsPort}`,
+  };
+  for (const url of Object.values(targets)) await waitFor(`${url}/healthz`);
 
   // A user with a token and 20 streams, so /api/streams does real work.
   const call = (method, url, body, headers = {}) =>
@@ -124,7 +170,7 @@ http {
   }
 
   const load = async (url, headers) => {
-    const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+    const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers, tlsOptions: { rejectUnauthorized: false } });
     return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.timeouts + r.non2xx };
   };
   const routes = [
@@ -133,7 +179,7 @@ http {
   ];
   const results = {};
   for (const [label, route, headers] of routes) {
-    results[label] = { direct: [], router: [], nginx: [] };
+    results[label] = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
     for (const name of Object.keys(targets)) await load(targets[name] + route, headers); // warm-up, not counted
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of Object.keys(targets)) {
@@ -150,15 +196,17 @@ http {
   );
   for (const [label, byTarget] of Object.entries(results)) {
     console.log(label);
-    console.log(`  ${'target'.padEnd(8)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'failed'.padStart(9)}`);
+    console.log(`  ${'target'.padEnd(10)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'failed'.padStart(9)}`);
     const m = {};
     for (const [name, runs] of Object.entries(byTarget)) {
       m[name] = { rps: mean(runs, 'rps'), p50: mean(runs, 'p50'), p99: mean(runs, 'p99'), failed: runs.reduce((a, r) => a + r.failed, 0) };
-      console.log(`  ${name.padEnd(8)} ${fmt(m[name].rps)} ${fmt(m[name].p50, 1)} ${fmt(m[name].p99, 1)} ${fmt(m[name].failed)}`);
+      console.log(`  ${name.padEnd(10)} ${fmt(m[name].rps)} ${fmt(m[name].p50, 1)} ${fmt(m[name].p99, 1)} ${fmt(m[name].failed)}`);
     }
     console.log(`  router/direct throughput ${(m.router.rps / m.direct.rps).toFixed(2)}, p99 ${(m.router.p99 / m.direct.p99).toFixed(2)}×`);
     console.log(`  nginx/direct  throughput ${(m.nginx.rps / m.direct.rps).toFixed(2)}, p99 ${(m.nginx.p99 / m.direct.p99).toFixed(2)}×`);
-    console.log(`  router/nginx  throughput ${(m.router.rps / m.nginx.rps).toFixed(2)}, p99 ${(m.router.p99 / m.nginx.p99).toFixed(2)}×\n`);
+    console.log(`  router/nginx  throughput ${(m.router.rps / m.nginx.rps).toFixed(2)}, p99 ${(m.router.p99 / m.nginx.p99).toFixed(2)}×`);
+    const tls = (a, b) => `throughput ${(m[a].rps / m[b].rps).toFixed(2)}, p99 ${(m[a].p99 / m[b].p99).toFixed(2)}×`;
+    console.log(`  over TLS: router/nginx ${tls('router+tls', 'nginx+tls')}; router TLS/plain ${tls('router+tls', 'router')}\n`);
   }
 } finally {
   for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch(() => undefined);

@@ -250,6 +250,20 @@ export const slipwayConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(3000),
         host: z.string().default('127.0.0.1'),
         stickyCookie: z.union([z.string().regex(/^[A-Za-z0-9_-]+$/), z.literal(false)]).default('slipway_release'),
+        /**
+         * HTTPS on the public port from PEM files (relative to the config file). They are read again when they change
+         * on disk or the router gets SIGHUP: new connections get the new certificate, open ones are not dropped.
+         */
+        tls: z
+          .strictObject({
+            cert: z.string().min(1),
+            key: z.string().min(1),
+            /** Also listen on this port for plain HTTP and redirect every request to HTTPS (308). */
+            redirectHttpPort: z.number().int().min(0).max(65_535).optional(),
+            /** Send Strict-Transport-Security with this max-age ('8760h' is a year); false: not sent. */
+            hsts: z.union([z.literal(false), duration]).default(false),
+          })
+          .optional(),
       })
       .prefault({}),
     strategy,

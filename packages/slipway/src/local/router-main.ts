@@ -16,6 +16,14 @@ const settings = z
     port: z.number().int().min(0).max(65_535),
     stickyCookie: z.union([z.string(), z.literal(false)]),
     drainTimeoutMs: z.number().int().min(0),
+    tls: z
+      .strictObject({
+        cert: z.string(),
+        key: z.string(),
+        redirectPort: z.number().int().min(0).max(65_535).optional(),
+        hstsMaxAge: z.number().int().min(0).optional(),
+      })
+      .optional(),
     socket: z.string().min(1),
   })
   .parse(JSON.parse(process.env.SLIPWAY_ROUTER ?? '{}'));
@@ -29,8 +37,15 @@ const router = new TrafficRouter({
   port: settings.port,
   stickyCookie: settings.stickyCookie,
   drainTimeoutMs: settings.drainTimeoutMs,
+  ...(settings.tls ? { tls: settings.tls } : {}),
   onEvent: (e) => {
-    if (e.type === 'upstream-ejected' || e.type === 'proxy-error') log(e);
+    if (
+      e.type === 'upstream-ejected' ||
+      e.type === 'proxy-error' ||
+      e.type === 'certificate-reloaded' ||
+      e.type === 'certificate-reload-failed'
+    )
+      log(e);
   },
 });
 
@@ -120,5 +135,5 @@ chmodSync(settings.socket, 0o600);
 log({ type: 'listening', port, pid: process.pid });
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
-// No terminal, no supervisor to hang up on: it runs until told to stop.
-process.on('SIGHUP', () => undefined);
+// No terminal, no supervisor to hang up on: it runs until told to stop. SIGHUP reads the certificate again.
+process.on('SIGHUP', () => router.reloadCertificate());

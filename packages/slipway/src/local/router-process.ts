@@ -18,6 +18,8 @@ export interface RouterSettings {
   port: number;
   stickyCookie: string | false;
   drainTimeoutMs: number;
+  /** HTTPS on the public port: absolute file paths. */
+  tls?: { cert: string; key: string; redirectPort?: number; hstsMaxAge?: number };
 }
 
 /** What a later `slipway up` needs to adopt the router process. */

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
-import type { LoadedConfig } from '../config/config.js';
+import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../engine/deploy.js';
 import { ReleaseStore } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
@@ -9,6 +10,7 @@ import { startControlServer } from './control.js';
 import { createLogSink, parseObject, type LogSink } from './logs.js';
 import { identify, isSameProcess, stopProcessGroup } from './process-identity.js';
 import { KeptRouter, RouterProcess, type RouterSettings } from './router-process.js';
+import { readTlsFiles } from './router-tls.js';
 import { LocalStack } from './stack.js';
 import { readUpState, removeUpState, writeUpState, type UpState } from './up-state.js';
 
@@ -136,6 +138,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       port: options.port ?? config.router.port,
       stickyCookie: config.router.stickyCookie,
       drainTimeoutMs: config.timeouts.drain,
+      ...routerTls(loaded),
     };
     const onRouterLine = routerLine(logs);
     const routerProcess = await adoptOrStartRouter(previous, stateDir, settings, logs, onRouterLine);
@@ -156,7 +159,8 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       onReplaced: () => stack?.persist(),
     });
     const { port } = routerProcess.record;
-    const publicUrl = `http://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
+    const scheme = config.router.tls ? 'https' : 'http';
+    const publicUrl = `${scheme}://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
     stack = new LocalStack(config, router, databaseUrl, publicUrl, stateDir, {
       onProcessEvent: (e) =>
         logs.own(
@@ -268,4 +272,23 @@ async function adoptOrStartRouter(
     }
   }
   return RouterProcess.start({ stateDir, settings: left ? { ...settings, port: settings.port || left.port } : settings, onLine });
+}
+
+/** The router's HTTPS settings from router.tls, with paths resolved against the config file. */
+function routerTls({ config, resolve }: LoadedConfig): Pick<RouterSettings, 'tls'> {
+  const tls = config.router.tls;
+  if (!tls) return {};
+  const files = { cert: resolve(tls.cert), key: resolve(tls.key) };
+  try {
+    createSecureContext(readTlsFiles(files));
+  } catch (err) {
+    throw new SlipwayConfigError(`router.tls: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    tls: {
+      ...files,
+      ...(tls.redirectHttpPort === undefined ? {} : { redirectPort: tls.redirectHttpPort }),
+      ...(tls.hsts === false ? {} : { hstsMaxAge: Math.round(tls.hsts / 1000) }),
+    },
+  };
 }
