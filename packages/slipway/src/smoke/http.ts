@@ -18,9 +18,10 @@ export function createSmokeHttp(signal: AbortSignal): SmokeHttp {
       return last;
     },
     async request(method, url, options = {}): Promise<SmokeHttpResponse> {
-      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      const headers = new Headers(options.headers);
+      if (!headers.has('accept')) headers.set('accept', 'application/json');
+      if (options.token) headers.set('authorization', `Bearer ${options.token}`);
+      if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
       const href = String(url);
       last = { method, url: href, status: null, bodyExcerpt: '' };
       let res: Response;
