@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
@@ -14,6 +13,9 @@ import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
 import { configuredSuite } from './smoke/declarative.js';
 import { smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
+import { smokeTokenFile } from './smoke/secrets.js';
+
+type SmokeFlags = Omit<SmokeCommandOptions, 'metricsPort' | 'target' | 'tokenFile' | 'about'> & { target?: string; tokenFile?: string };
 
 const configOf = () => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
@@ -33,7 +35,7 @@ const program = new Command()
 
 program
   .command('smoke')
-  .description('run the service’s smoke suite against a running release')
+  .description('run the service’s smoke suite (smoke.suite and smoke.checks) against a running release')
   .requiredOption('--target <url>', 'base URL of the release under test')
   .option('--token-file <file>', 'synthetic users’ API tokens (one token, or a JSON object of named tokens)')
   .option('--metrics-url <url>', 'the release’s /metrics (default: the target host on smoke.metricsPort)')
@@ -41,13 +43,11 @@ program
   .option('--junit <file>', 'also write a JUnit XML report')
   .option('--json', 'print the result as JSON instead of lines', false)
   .option('--timeout <duration>', 'budget for the whole run', '60s')
-  .action(async (opts: Omit<SmokeCommandOptions, 'metricsPort'>) => {
+  .action(async (opts: SmokeFlags & { target: string }) => {
     const loaded = await configOf();
-    const { config, resolve } = loaded;
-    const suite = await configuredSuite(config.smoke, resolve);
-    const { smokeTokenFile } = loaded;
-    const tokenFile = opts.tokenFile ?? (existsSync(smokeTokenFile) ? smokeTokenFile : undefined);
-    process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });
+    const suite = await configuredSuite(loaded.config.smoke, loaded.resolve);
+    const tokenFile = smokeTokenFile(opts.tokenFile, loaded);
+    process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: loaded.config.smoke.metricsPort });
   });
 
 const json = (cmd: Command) => cmd.option('--json', 'machine-readable output (JSON, or JSON lines for events)', false);
