@@ -86,7 +86,7 @@ async function runCheck(
     // The limit that bites, as configured: the check's own, or the suite's total (not what was left of it).
     const limitMs = checkLimitMs <= leftMs ? checkLimitMs : options.totalTimeoutMs;
     const signal = AbortSignal.timeout(timeoutMs);
-    const http = createSmokeHttp(signal);
+    const http = createSmokeHttp(signal, options.target);
     const ctx: SmokeContext = {
       target: options.target,
       metricsUrl: options.metricsUrl,
