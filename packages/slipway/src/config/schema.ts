@@ -248,7 +248,7 @@ export const slipwayConfigSchema = z
       })
       .optional(),
     smoke: z.strictObject({
-      /** Module (relative to the release folder at deploy, to the config file for `slipway smoke`) exporting `suite`. */
+      /** Module exporting `suite`, relative to the release folder at deploy and to `source` for `slipway smoke`. */
       suite: z.string().min(1).optional(),
       /** HTTP checks written in the config, run after the suite's checks (or alone) by the same runner. */
       checks: z.array(httpCheckWithPaths).default([]),
