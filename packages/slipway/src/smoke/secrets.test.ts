@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSlipwayConfig } from '../config/config.js';
-import { configuredTokenFile, readConfiguredSecrets, readSecrets, TokenFileError } from './secrets.js';
+import { configuredTokenFile, readConfiguredSecrets, readSecrets, smokeTokenFile, TokenFileError } from './secrets.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'slipway-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,5 +84,15 @@ describe('the configured token file', () => {
     }
     expect(message).toBe(`the default smoke token file: ${expected} starts like JSON but does not parse`);
     expect(message).not.toContain('--token-file');
+  });
+});
+
+describe('the token file slipway smoke reads', () => {
+  it('is --token-file when given, else the configured one once it exists', async () => {
+    const loaded = await configWith('chosen');
+    expect(smokeTokenFile('given.json', loaded)).toEqual({ path: 'given.json', source: '--token-file' });
+    expect(smokeTokenFile(undefined, loaded)).toBeUndefined();
+    const written = file('chosen/smoke-tokens.json', '{"a": "stk_a"}');
+    expect(smokeTokenFile(undefined, loaded)).toEqual({ path: written, source: 'the default smoke token file' });
   });
 });
