@@ -34,7 +34,7 @@ const server = createServer((req, res) => {
   served += 1;
   if (req.url === '/whoami')
     return req.headers.authorization === 'Bearer ' + process.env.SMOKE_TOKEN ? json(res, 200, { user: 'smoke' }) : json(res, 401, {});
-  if (req.url === '/api/items') return json(res, 200, { items: ['a', 'b'], version });
+  if (req.url === '/api/items') return json(res, 200, { items: (process.env.ITEMS ?? 'a,b').split(','), version });
   json(res, 200, { version, pid: process.pid, portVariable: process.env.PORT ?? null, listening: Number(process.env.HTTP_PORT) });
 });
 server.listen(Number(process.env.HTTP_PORT), '127.0.0.1');
@@ -249,6 +249,27 @@ describe('slipway smoke against the running stack', () => {
   });
 });
 
+type DeployEvent = { type: string; reason?: string; passed?: number; failed?: number; failure?: string | null };
+const events = (stdout: string) => stdout.split('\n').map((l) => JSON.parse(l) as DeployEvent);
+
+describe('slipway deploy runs the declarative checks after the code suite', () => {
+  it('promotes a candidate that passes them all', async () => {
+    const deploy = await slipway(['deploy', '--json', '--yes']);
+    expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+    expect(events(deploy.stdout).find((e) => e.type === 'smoke-finished')).toMatchObject({ passed: 4, failed: 0, failure: null });
+  });
+
+  it('rolls back a candidate whose answer breaks a JSON path expectation, saying which', async () => {
+    const deploy = await slipway(['deploy', '--json', '--yes', '--set', 'ITEMS=a,c']);
+    expect(deploy.code, deploy.stderr).toBe(1);
+    const all = events(deploy.stdout);
+    expect(all.find((e) => e.type === 'smoke-finished')).toMatchObject({ passed: 2, failed: 1 });
+    expect(all.find((e) => e.type === 'rolled-back')?.reason).toBe(
+      'smoke suite failed at items: GET /api/items: $.items[1] is "c", expected "b"',
+    );
+  });
+});
+
 describe('a deploy reading a broken token file', () => {
   it('names the default token file and its path, not --token-file', async () => {
     const tokens = path.join(stateDir, 'smoke-tokens.json');
@@ -256,11 +277,9 @@ describe('a deploy reading a broken token file', () => {
     try {
       const deploy = await slipway(['deploy', '--json', '--yes']);
       expect(deploy.code, deploy.stderr).toBe(1);
-      const finished = deploy.stdout
-        .split('\n')
-        .map((l) => JSON.parse(l) as { type: string; reason?: string })
-        .find((e) => e.type === 'rolled-back');
-      expect(finished?.reason).toBe(`deploy failed: the default smoke token file: ${tokens} starts like JSON but does not parse`);
+      expect(events(deploy.stdout).find((e) => e.type === 'rolled-back')?.reason).toBe(
+        `deploy failed: the default smoke token file: ${tokens} starts like JSON but does not parse`,
+      );
     } finally {
       writeFileSync(tokens, JSON.stringify({ a: SERVICE_TOKEN }));
     }
