@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
@@ -14,6 +14,10 @@ import { AlreadyRunningError, runUp } from './local/up.js';
 import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
 import { configuredSuite } from './smoke/declarative.js';
 import { smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
+import { smokeTokenFile } from './smoke/secrets.js';
+import { readRunningStack, smokeAddress } from './commands/smoke-address.js';
+
+type SmokeFlags = Omit<SmokeCommandOptions, 'metricsPort' | 'target' | 'tokenFile' | 'about'> & { target?: string; tokenFile?: string };
 
 const configOf = () => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
@@ -33,21 +37,27 @@ const program = new Command()
 
 program
   .command('smoke')
-  .description('run the service’s smoke suite against a running release')
-  .requiredOption('--target <url>', 'base URL of the release under test')
+  .description('run the service’s smoke suite (smoke.suite and smoke.checks) against a running release')
+  .option('--target <url>', 'base URL of the release under test (default: a ready replica of the running stack’s stable release)')
   .option('--token-file <file>', 'synthetic users’ API tokens (one token, or a JSON object of named tokens)')
-  .option('--metrics-url <url>', 'the release’s /metrics (default: the target host on smoke.metricsPort)')
-  .option('--expect-version <version>', 'the version label the release’s metrics must carry')
+  .option(
+    '--metrics-url <url>',
+    'the release’s /metrics (default: the replica’s when the target is on the running stack, else the target host on smoke.metricsPort)',
+  )
+  .option(
+    '--expect-version <version>',
+    'the version label the release’s metrics must carry (default without --target: the stable release’s)',
+  )
   .option('--junit <file>', 'also write a JUnit XML report')
   .option('--json', 'print the result as JSON instead of lines', false)
   .option('--timeout <duration>', 'budget for the whole run', '60s')
-  .action(async (opts: Omit<SmokeCommandOptions, 'metricsPort'>) => {
+  .action(async (opts: SmokeFlags) => {
     const loaded = await configOf();
-    const { config, resolve } = loaded;
-    const suite = await configuredSuite(config.smoke, resolve);
-    const { smokeTokenFile } = loaded;
-    const tokenFile = opts.tokenFile ?? (existsSync(smokeTokenFile) ? smokeTokenFile : undefined);
-    process.exitCode = await smokeCommand(suite, { ...opts, tokenFile, metricsPort: config.smoke.metricsPort });
+    // The release folder is made from `source`, so the suite is found where a deploy finds it.
+    const suite = await configuredSuite(loaded.config.smoke, (p) => path.resolve(loaded.source, p));
+    const address = smokeAddress(opts, await readRunningStack(loaded));
+    const tokenFile = smokeTokenFile(opts.tokenFile, loaded);
+    process.exitCode = await smokeCommand(suite, { ...opts, ...address, tokenFile, metricsPort: loaded.config.smoke.metricsPort });
   });
 
 const json = (cmd: Command) => cmd.option('--json', 'machine-readable output (JSON, or JSON lines for events)', false);
@@ -56,11 +66,11 @@ json(
   program
     .command('up')
     .description('run the stable release: database, migrations, replicas, worker, router on the public port, control socket')
-    .option('--port <port>', 'public port of the router (default: router.port in the config)')
+    .option('--port <port>', 'public port of the router (default: the PORT environment variable, else router.port in the config)')
     .option('--no-build', 'when there is no release yet, ship the working tree without running build.command'),
 ).action(async (opts: { port?: string; build: boolean; json: boolean }) => {
   const loaded = await configOf();
-  const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
+  const port = routerPort(opts.port, process.env.PORT);
   await runUp(loaded, { port, build: opts.build, pretty: !opts.json && process.stdout.isTTY === true });
 });
 
@@ -148,6 +158,13 @@ function parsePort(flag: string, value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) throw new UsageError(`${flag}: "${value}" is not a port (0-65535)`);
   return port;
+}
+
+/** --port, else PORT (as Node hosts set it), else undefined: router.port in the config. */
+function routerPort(flag: string | undefined, env: string | undefined): number | undefined {
+  if (flag !== undefined) return parsePort('--port', flag);
+  if (env !== undefined && env !== '') return parsePort('PORT', env);
+  return undefined;
 }
 
 function parseStrategy(value: string): StrategyName {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { smokeCommand, UsageError, EXIT } from '@slipway/slipway/smoke';
+import { smokeCommand, UsageError, EXIT, type TokenFile } from '@slipway/slipway/smoke';
 import { suite } from '../smoke/index.js';
 
 /** `streams smoke`: the same suite and runner as `slipway smoke`, from inside the service's own image (a Job, a helm test). */
@@ -21,7 +21,7 @@ export async function runSmokeCli(argv: string[]): Promise<number> {
     if (!values.target) throw new UsageError('--target is required (base URL of the release under test)');
     return await smokeCommand(suite, {
       target: values.target,
-      tokenFile: values['token-file'] ?? process.env.SMOKE_TOKEN_FILE,
+      tokenFile: tokenFile(values['token-file']),
       metricsUrl: values['metrics-url'],
       metricsPort: Number(process.env.METRICS_PORT ?? 9464),
       expectVersion: values['expect-version'],
@@ -36,4 +36,11 @@ export async function runSmokeCli(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** --token-file, else SMOKE_TOKEN_FILE (a Job's mounted Secret), named as such when the file is wrong. */
+function tokenFile(flag: string | undefined): TokenFile | undefined {
+  if (flag !== undefined) return { path: flag, source: '--token-file' };
+  const env = process.env.SMOKE_TOKEN_FILE;
+  return env ? { path: env, source: 'SMOKE_TOKEN_FILE' } : undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonPath } from '../smoke/json-path.js';
 
 /** "30s", "500ms", "2m" or a number of milliseconds. */
 export const duration = z.union([z.number().int().min(0), z.string()]).transform((value, ctx) => {
@@ -63,10 +64,21 @@ const httpCheck = z.strictObject({
   /** Text the body must contain. */
   bodyContains: z.string().optional(),
   /** JSON paths (`$.items[0].id`, `$.status`) and the value each must hold. */
-  json: z.record(z.string().regex(/^\$/, 'a JSON path starts with $'), jsonExpectation).default({}),
+  json: z.record(z.string(), jsonExpectation).default({}),
   timeout: duration.default(5_000),
   /** Extra attempts after a failure (default 0). */
   retries: z.number().int().min(0).max(10).default(0),
+});
+
+/** Every JSON path of a check can be followed (checked here, so a mistake is found when the config loads). */
+const httpCheckWithPaths = httpCheck.superRefine((check, ctx) => {
+  for (const jsonPath of Object.keys(check.json)) {
+    try {
+      parseJsonPath(jsonPath);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['json', jsonPath], message: `not a JSON path this runner reads: ${(err as Error).message}` });
+    }
+  }
 });
 
 const step = z.strictObject({
@@ -236,10 +248,10 @@ export const slipwayConfigSchema = z
       })
       .optional(),
     smoke: z.strictObject({
-      /** Module (relative to the release folder at deploy, to the config file for `slipway smoke`) exporting `suite`. */
+      /** Module exporting `suite`, relative to the release folder at deploy and to `source` for `slipway smoke`. */
       suite: z.string().min(1).optional(),
       /** HTTP checks written in the config, run after the suite's checks (or alone) by the same runner. */
-      checks: z.array(httpCheck).default([]),
+      checks: z.array(httpCheckWithPaths).default([]),
       tokenFile: z.string().min(1).optional(),
       metricsPort: z.number().int().min(1).max(65_535).default(9464),
       /** Prepares the suite's identities after migrations (run in the release folder with the database variable set). */

@@ -9,9 +9,9 @@ import { checkMigrations, describeRefusal } from '../migrations/safety.js';
 import { assembleRelease, releaseId } from '../release/build.js';
 import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
-import { readSecrets } from '../smoke/command.js';
 import { configuredSuite } from '../smoke/declarative.js';
 import { runSmoke } from '../smoke/runner.js';
+import { readConfiguredSecrets } from '../smoke/secrets.js';
 import { addMetrics, analyse, diffMetrics, emptyMetrics, failsEarly, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
 import type { AnalysisResult, BuiltDependencies, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
@@ -361,8 +361,7 @@ export class ReleaseRun {
   }
 
   private secrets(): Record<string, string> {
-    const file = this.ctx.loaded.smokeTokenFile;
-    this.secretsRead ??= existsSync(file) ? readSecrets(file) : {};
+    this.secretsRead ??= readConfiguredSecrets(this.ctx.loaded);
     return this.secretsRead;
   }
 

@@ -49,6 +49,15 @@ function toProbe(p: ProbeConfig | undefined): ProbeSpec | undefined {
 }
 
 /**
+ * The supervisor's environment for its processes, less PORT: for `slipway up` PORT is the router's public port, and a
+ * replica that read it (under another portEnv, or a framework default) would reach for the router's port.
+ */
+function inheritedEnv(): Record<string, string> {
+  const { PORT: _routerPort, ...env } = process.env as Record<string, string>;
+  return env;
+}
+
+/**
  * The releases `slipway up` runs: their processes (replicas per release, singletons once), and the router's
  * table built from them. Everything the control API does goes through here, and every change is written to
  * up-state.json so that the next `slipway up` can adopt what this one leaves running.
@@ -87,7 +96,7 @@ export class LocalStack {
     const port = saved?.port ?? (await findFreePort());
     const metricsPort = saved?.metricsPort ?? (await findFreePort());
     const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
+      ...inheritedEnv(),
       ...service.env,
       ...release.overrides,
       [service.portEnv]: String(port),

@@ -1,13 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT } from '../exit-codes.js';
 import { formatCheckLine, formatSummary, redact, toJUnit } from './report.js';
 import { runSmoke } from './runner.js';
+import { readSecrets, TokenFileError, type TokenFile } from './secrets.js';
 import type { SmokeSuite } from './types.js';
 
 export interface SmokeCommandOptions {
   target: string;
-  tokenFile?: string | undefined;
+  /** Which release and replica the target is, when known; shown after the target. */
+  about?: string | undefined;
+  tokenFile?: TokenFile | undefined;
   metricsUrl?: string | undefined;
   metricsPort: number;
   expectVersion?: string | undefined;
@@ -40,24 +43,15 @@ function parseUrl(flag: string, value: string): URL {
   }
 }
 
-/** A token file is either one token on its own, or a JSON object of named tokens. */
-export function readSecrets(file: string): Record<string, string> {
-  let text: string;
+/** The token file's tokens; for the command a bad file is a usage mistake (exit code 2) named by its source. */
+function secretsOf(file: TokenFile | undefined): Record<string, string> {
+  if (!file) return {};
   try {
-    text = readFileSync(file, 'utf8').trim();
+    return readSecrets(file);
   } catch (err) {
-    throw new UsageError(`--token-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if (err instanceof TokenFileError) throw new UsageError(err.message);
+    throw err;
   }
-  if (!text.startsWith('{')) return { token: text };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UsageError(`--token-file: ${file} starts like JSON but does not parse`);
-  }
-  const entries = Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
-  if (entries.length === 0) throw new UsageError(`--token-file: ${file} holds no string values`);
-  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** Runs a suite as the `smoke` command does: lines or JSON on stdout, reports on disk; returns the exit code. */
@@ -71,10 +65,10 @@ export async function smokeCommand(
     ? parseUrl('--metrics-url', opts.metricsUrl)
     : new URL(`${target.protocol}//${target.hostname}:${opts.metricsPort}/metrics`);
   const totalTimeoutMs = parseDuration('--timeout', opts.timeout);
-  const secrets = opts.tokenFile ? readSecrets(opts.tokenFile) : {};
+  const secrets = secretsOf(opts.tokenFile);
   const hide = (s: string) => redact(s, Object.values(secrets));
 
-  if (!opts.json) out.write(`smoke: ${suite.name} against ${target.href}\n`);
+  if (!opts.json) out.write(`smoke: ${suite.name} against ${target.href}${opts.about ? ` (${opts.about})` : ''}\n`);
   const result = await runSmoke(suite, {
     target,
     metricsUrl,
@@ -95,6 +89,8 @@ export async function smokeCommand(
   }
   if (opts.json) out.write(`${hide(JSON.stringify(result))}\n`);
   else {
+    // Checks that never ran get a line too, so the reader sees what this run did not prove.
+    for (const check of result.checks.filter((c) => c.status === 'skipped')) out.write(`${hide(formatCheckLine(check))}\n`);
     if (result.unreachable) out.write(`target unreachable: ${hide(result.checks[0]?.error ?? '')}\n`);
     out.write(`${formatSummary(result)}\n`);
   }

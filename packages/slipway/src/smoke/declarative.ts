@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { SlipwayConfigError } from '../config/config.js';
 import type { HttpCheckConfig, SlipwayConfig } from '../config/schema.js';
+import { jsonMismatch, readJsonPath } from './json-path.js';
 import { CheckFailure, type SmokeCheck, type SmokeContext, type SmokeSuite } from './types.js';
 
 /** Imports the module named by smoke.suite and returns its `suite` export. */
@@ -38,7 +39,7 @@ export function declarativeCheck(spec: HttpCheckConfig): SmokeCheck {
     retries: spec.retries,
     async run(ctx: SmokeContext) {
       const token = spec.token === undefined ? undefined : ctx.secrets[spec.token];
-      if (spec.token !== undefined && token === undefined) throw new CheckFailure(`token "${spec.token}" is not in the smoke token file`);
+      if (spec.token !== undefined && token === undefined) throw new CheckFailure(missingToken(spec.token, ctx.secrets));
       const res = await ctx.http.request(spec.method, new URL(spec.path, ctx.target), {
         ...(token === undefined ? {} : { token }),
         ...(spec.body === undefined ? {} : { body: spec.body }),
@@ -53,8 +54,7 @@ export function declarativeCheck(spec: HttpCheckConfig): SmokeCheck {
       if (paths.length > 0) {
         const body = res.json();
         for (const [jsonPath, want] of paths) {
-          const found = readJsonPath(body, jsonPath);
-          const problem = mismatch(found, want);
+          const problem = jsonMismatch(readJsonPath(body, jsonPath), want);
           if (problem) throw new CheckFailure(`${spec.method} ${spec.path}: ${jsonPath} ${problem}`, evidence);
         }
       }
@@ -63,61 +63,8 @@ export function declarativeCheck(spec: HttpCheckConfig): SmokeCheck {
   };
 }
 
-type Found = { present: true; value: unknown } | { present: false };
-
-function mismatch(found: Found, want: unknown): string | undefined {
-  if (isExistence(want)) {
-    if (want.exists && !found.present) return 'is missing';
-    if (!want.exists && found.present) return `is present (${JSON.stringify(found.value)})`;
-    return undefined;
-  }
-  if (!found.present) return `is missing, expected ${JSON.stringify(want)}`;
-  if (!deepEqual(found.value, want)) return `is ${JSON.stringify(found.value)}, expected ${JSON.stringify(want)}`;
-  return undefined;
-}
-
-function isExistence(value: unknown): value is { exists: boolean } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.keys(value).length === 1 &&
-    typeof (value as { exists?: unknown }).exists === 'boolean'
-  );
-}
-
-const SEGMENT = /\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
-
-/** The value at a JSON path of the forms `$`, `$.a.b`, `$.items[0]`, `$["odd key"]`. */
-export function readJsonPath(root: unknown, jsonPath: string): Found {
-  if (!jsonPath.startsWith('$')) throw new Error(`JSON path must start with $: ${jsonPath}`);
-  let value: unknown = root;
-  SEGMENT.lastIndex = 1;
-  while (SEGMENT.lastIndex < jsonPath.length) {
-    const at = SEGMENT.lastIndex;
-    const m = SEGMENT.exec(jsonPath);
-    if (!m) throw new Error(`JSON path ${jsonPath}: cannot read from position ${at}`);
-    const key = m[1] ?? (m[3] === undefined ? undefined : (JSON.parse(`"${m[3]}"`) as string));
-    if (key !== undefined) {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) return { present: false };
-      value = (value as Record<string, unknown>)[key];
-    } else {
-      const index = Number(m[2]);
-      if (!Array.isArray(value) || index >= value.length) return { present: false };
-      value = value[index];
-    }
-  }
-  return { present: true, value };
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return (
-    ka.length === kb.length &&
-    ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-  );
+function missingToken(name: string, secrets: Readonly<Record<string, string>>): string {
+  const names = Object.keys(secrets);
+  const held = names.length === 0 ? 'no token file was read' : `it names ${names.map((n) => `"${n}"`).join(', ')}`;
+  return `token "${name}" is not in the smoke token file (${held})`;
 }

@@ -10,17 +10,21 @@ function networkCode(err: unknown): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
-/** fetch with the check's abort signal, keeping the last exchange (secrets stripped) as evidence. */
-export function createSmokeHttp(signal: AbortSignal): SmokeHttp {
+/**
+ * fetch with the check's abort signal, keeping the last exchange (secrets stripped) as evidence. Only a network
+ * failure on the target's own host and port makes the target unreachable; elsewhere (a metrics URL) it fails the check.
+ */
+export function createSmokeHttp(signal: AbortSignal, target: URL): SmokeHttp {
   let last: HttpExchange | undefined;
   return {
     get last() {
       return last;
     },
     async request(method, url, options = {}): Promise<SmokeHttpResponse> {
-      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      const headers = new Headers(options.headers);
+      if (!headers.has('accept')) headers.set('accept', 'application/json');
+      if (options.token) headers.set('authorization', `Bearer ${options.token}`);
+      if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
       const href = String(url);
       last = { method, url: href, status: null, bodyExcerpt: '' };
       let res: Response;
@@ -34,7 +38,9 @@ export function createSmokeHttp(signal: AbortSignal): SmokeHttp {
       } catch (err) {
         if (signal.aborted) throw new CheckFailure(`${method} ${href}: no answer before the timeout`, last);
         const code = networkCode(err);
-        if (code && NETWORK_CODES.has(code)) throw new TargetUnreachable(`${method} ${href}: ${code}`);
+        if (code && NETWORK_CODES.has(code) && new URL(href).origin === target.origin)
+          throw new TargetUnreachable(`${method} ${href}: ${code}`);
+        if (code) throw new CheckFailure(`${method} ${href}: ${code}`, last);
         throw new CheckFailure(`${method} ${href}: ${err instanceof Error ? err.message : String(err)}`, last);
       }
       const text = await res.text();

@@ -113,6 +113,19 @@ describe('runSmoke', () => {
     expect(result.unreachable).toBe(true);
     expect(result.checks[0]!.error).toMatch(/ECONNREFUSED/);
   });
+
+  it('fails the check, not the run, when only another address (a metrics URL) refuses the connection', async () => {
+    const closed = await findFreePort();
+    const result = await runSmoke(
+      {
+        name: 't',
+        checks: [check('metrics', async (ctx) => void (await ctx.http.request('GET', new URL(`http://127.0.0.1:${closed}/metrics`))))],
+      },
+      { target: new URL(`http://127.0.0.1:${await findFreePort()}/`), totalTimeoutMs: 5_000 },
+    );
+    expect(result.unreachable).toBe(false);
+    expect(result.checks[0]).toMatchObject({ status: 'failed', error: `GET http://127.0.0.1:${closed}/metrics: ECONNREFUSED` });
+  });
 });
 
 describe('reports', () => {

@@ -38,7 +38,7 @@ export async function runSmoke(suite: SmokeSuite, options: SmokeOptions): Promis
 
   for (const [index, check] of suite.checks.entries()) {
     if (stopped || Date.now() >= deadline) {
-      results.push(skipped(check, stopped ?? 'the run’s total timeout passed'));
+      results.push(skipped(check, stopped ?? 'the run’s total timeout had passed'));
       continue;
     }
     options.onEvent?.({ type: 'check-started', name: check.name, index, total: suite.checks.length });
@@ -46,7 +46,7 @@ export async function runSmoke(suite: SmokeSuite, options: SmokeOptions): Promis
     results.push(result.result);
     options.onEvent?.({ type: 'check-finished', result: result.result });
     if (result.result.status === 'failed') {
-      stopped = `skipped after “${check.name}” failed`;
+      stopped = `after “${check.name}” failed`;
       unreachable = result.unreachable && index === 0;
     }
   }
@@ -86,7 +86,7 @@ async function runCheck(
     // The limit that bites, as configured: the check's own, or the suite's total (not what was left of it).
     const limitMs = checkLimitMs <= leftMs ? checkLimitMs : options.totalTimeoutMs;
     const signal = AbortSignal.timeout(timeoutMs);
-    const http = createSmokeHttp(signal);
+    const http = createSmokeHttp(signal, options.target);
     const ctx: SmokeContext = {
       target: options.target,
       metricsUrl: options.metricsUrl,
@@ -114,7 +114,8 @@ async function runCheck(
         await sleep(check.retryDelayMs ?? 1_000);
         continue;
       }
-      const evidence = err instanceof CheckFailure ? err.evidence : http.last;
+      // A check ended by its timeout has no evidence of its own: the request it was waiting for is the evidence.
+      const evidence = (err instanceof CheckFailure ? err.evidence : undefined) ?? http.last;
       return {
         result: result('failed', { error: message, ...(evidence ? { evidence } : {}) }),
         unreachable: err instanceof TargetUnreachable,
