@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/config.js';
 import {
-  buildRelease,
   DeployBlockedError,
   interruptedDeploy,
   ReleaseRun,
@@ -15,6 +14,8 @@ import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine
 import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
 import { ControlClient, ControlUnavailableError } from '../local/control.js';
 import { runningInstance } from '../local/up.js';
+import { buildRelease } from '../release/build.js';
+import { readSecrets } from '../smoke/command.js';
 import { renderReport } from '../report/html.js';
 import { formatEvent, formatProgress } from '../report/terminal.js';
 import { EXIT } from '../exit-codes.js';
@@ -78,7 +79,14 @@ function context(loaded: LoadedConfig, opts: OutputOptions): { ctx: EngineContex
   // A release in progress rides out a restart of slipway up (its router and processes keep serving meanwhile).
   const client = new ControlClient(loaded.stateDir, { reconnectMs: 30_000 });
   const printer = eventPrinter(opts);
-  return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
+  const ctx = { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output, smokeSecrets: smokeSecretsOf(loaded) };
+  return { ctx, store, client };
+}
+
+/** The smoke token file's entries, read once, when first needed (none while the file does not exist). */
+function smokeSecretsOf(loaded: LoadedConfig): () => Record<string, string> {
+  let secrets: Record<string, string> | undefined;
+  return () => (secrets ??= existsSync(loaded.smokeTokenFile) ? readSecrets(loaded.smokeTokenFile) : {});
 }
 
 /** Settles a release whose deploy process died, if there is one; says whether there was. */

@@ -4,17 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { routedService } from '../config/schema.js';
-import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ReleaseMetrics } from './measurements.js';
 import { checkMigrations, describeRefusal } from '../migrations/safety.js';
-import { assembleRelease, releaseId } from '../release/build.js';
 import { runCommand } from '../release/command.js';
 import { createRestorePoint, pendingMigrations } from '../release/database.js';
-import { readSecrets } from '../smoke/command.js';
 import { configuredSuite } from '../smoke/declarative.js';
 import { runSmoke } from '../smoke/runner.js';
 import { addMetrics, analyse, diffMetrics, emptyMetrics, failsEarly, type AnalysisSettings, type BusinessWindow } from './analysis.js';
 import type { Backend, BackendState, ReplicaInfo } from './backend.js';
-import type { AnalysisResult, BuiltDependencies, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
+import type { AnalysisResult, MetricsSample, ReleaseEvent, StrategyName, Weights } from './events.js';
 import { counterIncrease, scrapeCounters, type ServiceCounters } from './service-metrics.js';
 import type { ReleaseStore } from './store.js';
 import { SyntheticTraffic } from './synthetic.js';
@@ -31,6 +29,8 @@ export interface EngineContext {
   onEvent(event: ReleaseEvent): void;
   /** Output of the build and migration commands. */
   onOutput(line: string): void;
+  /** The smoke suite's named tokens (smoke.tokenFile; none when it does not exist), read by the caller. */
+  smokeSecrets(): Record<string, string>;
 }
 
 /** How often the router's counters are sampled during a step or a pause. */
@@ -114,8 +114,6 @@ export class ReleaseRun {
   private stableReplicas: ReplicaInfo[] = [];
   /** The fresh baseline, when one runs beside the candidate, and its routed replicas. */
   private freshBaseline: { id: string; replicas: ReplicaInfo[] } | null = null;
-  /** The smoke token file's entries, read once. */
-  private secretsRead: Record<string, string> | undefined;
   readonly emit: Emit;
 
   constructor(
@@ -361,9 +359,7 @@ export class ReleaseRun {
   }
 
   private secrets(): Record<string, string> {
-    const file = this.ctx.loaded.smokeTokenFile;
-    this.secretsRead ??= existsSync(file) ? readSecrets(file) : {};
-    return this.secretsRead;
+    return this.ctx.smokeSecrets();
   }
 
   private syntheticHeaders(): Record<string, string> {
@@ -558,42 +554,6 @@ function recordDeploy(
     stableAfter: outcome.result === 'promoted' ? run.id : run.stable,
   });
   return outcome;
-}
-
-/** Builds the working tree into an immutable release folder and returns its id and app folder. */
-export async function buildRelease(
-  loaded: LoadedConfig,
-  store: ReleaseStore,
-  onOutput: (line: string) => void,
-  skipBuild: boolean,
-): Promise<{
-  id: string;
-  appDir: string;
-  sha: string | null;
-  dirty: boolean;
-  durationMs: number;
-  dependencies: BuiltDependencies | undefined;
-}> {
-  const { config, source } = loaded;
-  const started = Date.now();
-  if (config.build.command && !skipBuild) await runCommand('build.command', config.build.command, { cwd: source }, onOutput);
-  const base = releaseId(source);
-  const { sha, dirty } = base;
-  let id = base.id;
-  for (let n = 2; existsSync(store.releaseDir(id)); n += 1) id = `${base.id}-${n}`;
-  const { appDir, dependencies } = assembleRelease({
-    source,
-    include: config.build.include,
-    releasesDir: store.releasesDir,
-    snapshotsDir: store.dependenciesDir,
-    id,
-    sha,
-    dirty,
-  });
-  const deps = dependencies
-    ? ({ packages: dependencies.packages, snapshot: dependencies.created ? 'created' : 'reused' } as const)
-    : undefined;
-  return { id, appDir, sha, dirty, durationMs: Date.now() - started, dependencies: deps };
 }
 
 /** A deploy whose process died: the release it left half-done, or null. */

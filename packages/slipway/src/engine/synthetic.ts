@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { ReleaseCounters } from '../local/metrics.js';
+import { ReleaseCounters } from './measurements.js';
 
 /**
  * Read-only requests the engine sends straight to a release's replicas when real traffic is too thin to judge

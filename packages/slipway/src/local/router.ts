@@ -9,7 +9,8 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
-import { ReleaseCounters, type RouterMetrics } from './metrics.js';
+import { ReleaseCounters } from '../engine/measurements.js';
+import type { RouterMetrics } from './metrics.js';
 
 export interface RouteTarget {
   /** Release name; also the sticky cookie value and the `x-slipway-release` header value. Letters, digits, `.`, `_`, `-`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult, MetricsSample, ReleaseEvent } from '../engine/events.js';
-import { ReleaseCounters } from '../local/metrics.js';
+import { ReleaseCounters } from '../engine/measurements.js';
 import { colour, formatEvent, formatProgress, intervalFigures } from './terminal.js';
 
 const at = '2024-05-01T14:00:00.000Z';

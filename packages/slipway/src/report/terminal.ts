@@ -1,7 +1,7 @@
 import { diffMetrics, windowFigures } from '../engine/analysis.js';
 import { formatDuration, trimZero } from '../format.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, Weights } from '../engine/events.js';
-import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ReleaseMetrics } from '../engine/measurements.js';
 
 // ---- figures between two cumulative samples (shared with html.ts) ----
 
