@@ -2,14 +2,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/config.js';
-import {
-  DeployBlockedError,
-  interruptedDeploy,
-  ReleaseRun,
-  retireOthers,
-  settleInterrupted,
-  type EngineContext,
-} from '../engine/deploy.js';
+import { DeployBlockedError, type EngineContext } from '../engine/context.js';
+import { deploy } from '../engine/deploy.js';
+import { interruptedDeploy, settleInterrupted } from '../engine/recovery.js';
+import { rollBackTo } from '../engine/rollback.js';
 import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
 import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
 import { ControlClient, ControlUnavailableError } from '../local/control.js';
@@ -123,37 +119,12 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
   const { ctx, store, client } = context(loaded, opts);
   try {
     await settleIfInterrupted(ctx, opts);
-    const state = await client.state();
-    const stable = store.stable();
-    if (!stable || !state.releases.some((r) => r.id === stable))
-      throw new DeployBlockedError(`the stable release ${stable ?? '(none)'} is not running; restart slipway up`);
-    const lock = store.acquireLock(BUILDING);
-    if (!lock.acquired)
-      throw new DeployBlockedError(
-        `a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); wait for it, or run slipway abort`,
-      );
-    const started = Date.now();
-    const strategy = opts.strategy ?? loaded.config.strategy.type;
-    let built;
-    try {
-      built = await buildRelease(loaded, store, ctx.onOutput, !opts.build);
-    } catch (err) {
-      store.releaseLock();
-      throw err;
-    }
-    store.retargetLock(built.id);
-    const run = new ReleaseRun(ctx, built.id, stable, strategy);
-    run.emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
-    run.emit({
-      type: 'build-finished',
-      dir: built.appDir,
-      sha: built.sha,
-      dirty: built.dirty,
-      durationMs: Date.now() - started,
-      ...(built.dependencies && { dependencies: built.dependencies }),
+    const outcome = await deploy(ctx, {
+      strategy: opts.strategy ?? loaded.config.strategy.type,
+      overrides: opts.overrides,
+      build: () => buildRelease(loaded, store, ctx.onOutput, !opts.build),
     });
-    const outcome = await run.run(built.appDir, opts.overrides);
-    const report = writeReport(store, built.id);
+    const report = writeReport(store, outcome.release);
     await pruneReleases(loaded, store, client).catch((err: Error) => {
       if (!opts.json) out.write(`could not remove old releases: ${err.message}\n`);
     });
@@ -208,41 +179,14 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
     if (!target) throw new DeployBlockedError('there is no previous release to roll back to');
     if (!store.exists(target)) throw new DeployBlockedError(`--to: release ${target} is not in ${store.releasesDir}`);
     if (target === current) throw new DeployBlockedError(`--to: ${target} is already the stable release`);
-    const lock = store.acquireLock(target);
-    if (!lock.acquired)
-      throw new DeployBlockedError(`a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); run slipway abort instead`);
-    try {
-      const started = Date.now();
-      const warm = (await client.state()).releases.some((r) => r.id === target);
-      if (!warm) {
-        await client.startRelease(target, store.appDir(target), {});
-        await client.waitReady(target, loaded.config.timeouts.ready);
-      }
-      await client.setWeights({ [target]: 100 });
-      const switchedMs = Date.now() - started;
-      // Traffic is back; now the worker moves and the release we left drains and stops.
-      await retireOthers(ctx, target, null);
-      const reason = `slipway rollback from ${current ?? '(none)'}`;
-      store.appendHistory({
-        id: target,
-        kind: 'rollback',
-        strategy: null,
-        result: 'rollback',
-        reason,
-        startedAt: started,
-        stableAfter: target,
-      });
-      const summary = { release: target, from: current, warm, durationMs: switchedMs, totalMs: Date.now() - started };
-      const how = warm ? 'it was still running: one routing change' : 'started from its release folder first';
-      out.write(
-        opts.json
-          ? `${JSON.stringify(summary)}\n`
-          : `traffic back on ${target} (from ${current ?? '(none)'}; ${how}) after ${(switchedMs / 1000).toFixed(2)} s; the other release stopped after ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
-      );
-      return EXIT.ok;
-    } finally {
-      store.releaseLock();
-    }
+    const summary = await rollBackTo(ctx, target);
+    const how = summary.warm ? 'it was still running: one routing change' : 'started from its release folder first';
+    out.write(
+      opts.json
+        ? `${JSON.stringify(summary)}\n`
+        : `traffic back on ${target} (from ${current ?? '(none)'}; ${how}) after ${(summary.durationMs / 1000).toFixed(2)} s; the other release stopped after ${(summary.totalMs / 1000).toFixed(2)} s\n`,
+    );
+    return EXIT.ok;
   } finally {
     await client.close();
   }
