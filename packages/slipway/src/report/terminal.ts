@@ -192,7 +192,15 @@ function describe(event: ReleaseEvent): Line | null {
       return event.level === 'warn'
         ? { symbol: '⚠', tone: 'warn', text: oneLine(event.message) }
         : { symbol: '·', tone: 'dim', text: oneLine(event.message) };
+    default:
+      return unknownEvent(event);
   }
+}
+
+/** Every event type has its case above: a new one fails type-checking here until it does; at run time (an events file from a newer Slipway) it is shown by its type. */
+function unknownEvent(event: never): Line {
+  const { type } = event as { type: unknown };
+  return { symbol: '·', tone: 'dim', text: oneLine(String(type)) };
 }
 
 function describeMigrationCheck(event: Extract<ReleaseEvent, { type: 'migrations-checked' }>): Line {
