@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wantsColour } from '../colour.js';
 import type { LoadedConfig } from '../config/config.js';
 import { DeployBlockedError, type EngineContext } from '../engine/context.js';
 import { deploy } from '../engine/deploy.js';
@@ -13,7 +14,8 @@ import { runningInstance } from '../local/up.js';
 import { buildRelease } from '../release/build.js';
 import { readSecrets } from '../smoke/command.js';
 import { renderReport } from '../report/html.js';
-import { formatEvent, formatProgress } from '../report/terminal.js';
+import { ProgressLine } from '../report/progress-line.js';
+import { colour, formatEvent, formatProgress } from '../report/terminal.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface OutputOptions {
@@ -25,14 +27,11 @@ const out = process.stdout;
 /** Where events go: one JSON line each with --json; otherwise a readable line, plus a live status line on a TTY. */
 function eventPrinter(opts: OutputOptions) {
   const tty = !opts.json && out.isTTY === true;
+  const style = colour(!opts.json && wantsColour(out));
+  const status = new ProgressLine(out);
   // The progress line compares the candidate with the release it replaces, named when the deploy starts.
   let stable: string | null = null;
   let previous: Extract<ReleaseEvent, { type: 'metrics' }>['sample'] | undefined;
-  let statusShown = false;
-  const clearStatus = () => {
-    if (statusShown) out.write('\r\x1b[K');
-    statusShown = false;
-  };
   return {
     event(e: ReleaseEvent) {
       if (e.type === 'deploy-started') stable = e.stable;
@@ -41,22 +40,18 @@ function eventPrinter(opts: OutputOptions) {
         return;
       }
       if (e.type === 'metrics') {
-        if (tty) {
-          clearStatus();
-          out.write(formatProgress(e.sample, previous, e.release, stable));
-          statusShown = true;
-        }
+        if (tty) status.show(formatProgress(e.sample, previous, e.release, stable));
         previous = e.sample;
         return;
       }
-      const line = formatEvent(e);
+      const line = formatEvent(e, style);
       if (line === null) return;
-      clearStatus();
+      status.clear();
       out.write(`${line}\n`);
     },
     output(line: string) {
       if (opts.json) return;
-      clearStatus();
+      status.clear();
       out.write(`  │ ${line}\n`);
     },
   };

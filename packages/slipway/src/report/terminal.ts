@@ -1,3 +1,4 @@
+import { palette } from '../colour.js';
 import { diffMetrics, windowFigures } from '../engine/analysis.js';
 import { formatDuration, trimZero } from '../format.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, Weights } from '../engine/events.js';
@@ -70,10 +71,10 @@ interface Style {
   dim: Paint;
 }
 
-/** ANSI colours when `enabled` (a TTY without NO_COLOR), identity functions otherwise. */
+/** Colours when `enabled` (see colour.ts's wantsColour), identity functions otherwise. */
 export function colour(enabled: boolean): Style {
-  const sgr = (code: number): Paint => (enabled ? (text) => `\x1b[${code}m${text}\x1b[0m` : (text) => text);
-  return { ok: sgr(32), fail: sgr(31), warn: sgr(33), info: sgr(36), dim: sgr(2) };
+  const c = palette(enabled);
+  return { ok: c.green, fail: c.red, warn: c.yellow, info: c.cyan, dim: c.dim };
 }
 
 // ---- events ----
