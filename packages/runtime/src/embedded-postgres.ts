@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type pino from 'pino';
-import { findFreePort, isPortFree } from './free-port.js';
+import { findFreePort } from './free-port.js';
 import { adoptPostmaster, isProcessAlive, postgresBinary, startPostmaster, type Postmaster } from './postmaster.js';
 
 export interface EmbeddedPostgresOptions {
@@ -80,7 +80,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     postmaster = adoptPostmaster(running.pid);
   } else {
     password = saved?.password ?? randomBytes(24).toString('base64url');
-    port = options.port ?? (await reusablePort(saved?.port)) ?? (await findFreePort());
+    port = options.port ?? (await findFreePort({ prefer: saved?.port }));
     await writeState(dataDir, { password, port, ownerPid: process.pid });
     installSignalExits();
 
@@ -269,10 +269,6 @@ async function letOthersTraverse(dir: string, logger?: pino.Logger): Promise<voi
     }
     if (path.dirname(at) === at) break;
   }
-}
-
-async function reusablePort(port: number | undefined): Promise<number | undefined> {
-  return port !== undefined && (await isPortFree(port)) ? port : undefined;
 }
 
 async function readState(dataDir: string): Promise<SavedState | undefined> {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { EXIT } from './exit-codes.js';
-import { DeployBlockedError } from './engine/deploy.js';
+import { DeployBlockedError } from './engine/context.js';
 import { STRATEGIES } from './config/schema.js';
 import type { StrategyName } from './engine/events.js';
 import { ControlUnavailableError } from './local/control.js';

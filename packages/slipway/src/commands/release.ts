@@ -1,22 +1,21 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wantsColour } from '../colour.js';
 import type { LoadedConfig } from '../config/config.js';
-import {
-  buildRelease,
-  DeployBlockedError,
-  interruptedDeploy,
-  ReleaseRun,
-  retireOthers,
-  settleInterrupted,
-  type EngineContext,
-} from '../engine/deploy.js';
+import { DeployBlockedError, type EngineContext } from '../engine/context.js';
+import { deploy } from '../engine/deploy.js';
+import { interruptedDeploy, settleInterrupted } from '../engine/recovery.js';
+import { rollBackTo } from '../engine/rollback.js';
 import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
 import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
 import { ControlClient, ControlUnavailableError } from '../local/control.js';
 import { runningInstance } from '../local/up.js';
+import { buildRelease } from '../release/build.js';
+import { readConfiguredSecrets } from '../smoke/secrets.js';
 import { renderReport } from '../report/html.js';
-import { formatEvent, formatProgress } from '../report/terminal.js';
+import { ProgressLine } from '../report/progress-line.js';
+import { colour, formatEvent, formatProgress } from '../report/terminal.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface OutputOptions {
@@ -28,14 +27,11 @@ const out = process.stdout;
 /** Where events go: one JSON line each with --json; otherwise a readable line, plus a live status line on a TTY. */
 function eventPrinter(opts: OutputOptions) {
   const tty = !opts.json && out.isTTY === true;
+  const style = colour(!opts.json && wantsColour(out));
+  const status = new ProgressLine(out);
   // The progress line compares the candidate with the release it replaces, named when the deploy starts.
   let stable: string | null = null;
   let previous: Extract<ReleaseEvent, { type: 'metrics' }>['sample'] | undefined;
-  let statusShown = false;
-  const clearStatus = () => {
-    if (statusShown) out.write('\r\x1b[K');
-    statusShown = false;
-  };
   return {
     event(e: ReleaseEvent) {
       if (e.type === 'deploy-started') stable = e.stable;
@@ -44,22 +40,18 @@ function eventPrinter(opts: OutputOptions) {
         return;
       }
       if (e.type === 'metrics') {
-        if (tty) {
-          clearStatus();
-          out.write(formatProgress(e.sample, previous, e.release, stable));
-          statusShown = true;
-        }
+        if (tty) status.show(formatProgress(e.sample, previous, e.release, stable));
         previous = e.sample;
         return;
       }
-      const line = formatEvent(e);
+      const line = formatEvent(e, style);
       if (line === null) return;
-      clearStatus();
+      status.clear();
       out.write(`${line}\n`);
     },
     output(line: string) {
       if (opts.json) return;
-      clearStatus();
+      status.clear();
       out.write(`  │ ${line}\n`);
     },
   };
@@ -78,7 +70,14 @@ function context(loaded: LoadedConfig, opts: OutputOptions): { ctx: EngineContex
   // A release in progress rides out a restart of slipway up (its router and processes keep serving meanwhile).
   const client = new ControlClient(loaded.stateDir, { reconnectMs: 30_000 });
   const printer = eventPrinter(opts);
-  return { ctx: { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output }, store, client };
+  const ctx = { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output, smokeSecrets: smokeSecretsOf(loaded) };
+  return { ctx, store, client };
+}
+
+/** The smoke token file's entries, read once, when first needed (none while the file does not exist). */
+function smokeSecretsOf(loaded: LoadedConfig): () => Record<string, string> {
+  let secrets: Record<string, string> | undefined;
+  return () => (secrets ??= readConfiguredSecrets(loaded));
 }
 
 /** Settles a release whose deploy process died, if there is one; says whether there was. */
@@ -115,37 +114,12 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
   const { ctx, store, client } = context(loaded, opts);
   try {
     await settleIfInterrupted(ctx, opts);
-    const state = await client.state();
-    const stable = store.stable();
-    if (!stable || !state.releases.some((r) => r.id === stable))
-      throw new DeployBlockedError(`the stable release ${stable ?? '(none)'} is not running; restart slipway up`);
-    const lock = store.acquireLock(BUILDING);
-    if (!lock.acquired)
-      throw new DeployBlockedError(
-        `a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); wait for it, or run slipway abort`,
-      );
-    const started = Date.now();
-    const strategy = opts.strategy ?? loaded.config.strategy.type;
-    let built;
-    try {
-      built = await buildRelease(loaded, store, ctx.onOutput, !opts.build);
-    } catch (err) {
-      store.releaseLock();
-      throw err;
-    }
-    store.retargetLock(built.id);
-    const run = new ReleaseRun(ctx, built.id, stable, strategy);
-    run.emit({ type: 'deploy-started', strategy, stable, pid: process.pid, overrides: Object.keys(opts.overrides) });
-    run.emit({
-      type: 'build-finished',
-      dir: built.appDir,
-      sha: built.sha,
-      dirty: built.dirty,
-      durationMs: Date.now() - started,
-      ...(built.dependencies && { dependencies: built.dependencies }),
+    const outcome = await deploy(ctx, {
+      strategy: opts.strategy ?? loaded.config.strategy.type,
+      overrides: opts.overrides,
+      build: () => buildRelease(loaded, store, ctx.onOutput, !opts.build),
     });
-    const outcome = await run.run(built.appDir, opts.overrides);
-    const report = writeReport(store, built.id);
+    const report = writeReport(store, outcome.release);
     await pruneReleases(loaded, store, client).catch((err: Error) => {
       if (!opts.json) out.write(`could not remove old releases: ${err.message}\n`);
     });
@@ -200,41 +174,14 @@ export async function rollbackCommand(loaded: LoadedConfig, opts: OutputOptions 
     if (!target) throw new DeployBlockedError('there is no previous release to roll back to');
     if (!store.exists(target)) throw new DeployBlockedError(`--to: release ${target} is not in ${store.releasesDir}`);
     if (target === current) throw new DeployBlockedError(`--to: ${target} is already the stable release`);
-    const lock = store.acquireLock(target);
-    if (!lock.acquired)
-      throw new DeployBlockedError(`a deploy of ${lock.holder.release} is running (pid ${lock.holder.pid}); run slipway abort instead`);
-    try {
-      const started = Date.now();
-      const warm = (await client.state()).releases.some((r) => r.id === target);
-      if (!warm) {
-        await client.startRelease(target, store.appDir(target), {});
-        await client.waitReady(target, loaded.config.timeouts.ready);
-      }
-      await client.setWeights({ [target]: 100 });
-      const switchedMs = Date.now() - started;
-      // Traffic is back; now the worker moves and the release we left drains and stops.
-      await retireOthers(ctx, target, null);
-      const reason = `slipway rollback from ${current ?? '(none)'}`;
-      store.appendHistory({
-        id: target,
-        kind: 'rollback',
-        strategy: null,
-        result: 'rollback',
-        reason,
-        startedAt: started,
-        stableAfter: target,
-      });
-      const summary = { release: target, from: current, warm, durationMs: switchedMs, totalMs: Date.now() - started };
-      const how = warm ? 'it was still running: one routing change' : 'started from its release folder first';
-      out.write(
-        opts.json
-          ? `${JSON.stringify(summary)}\n`
-          : `traffic back on ${target} (from ${current ?? '(none)'}; ${how}) after ${(switchedMs / 1000).toFixed(2)} s; the other release stopped after ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
-      );
-      return EXIT.ok;
-    } finally {
-      store.releaseLock();
-    }
+    const summary = await rollBackTo(ctx, target);
+    const how = summary.warm ? 'it was still running: one routing change' : 'started from its release folder first';
+    out.write(
+      opts.json
+        ? `${JSON.stringify(summary)}\n`
+        : `traffic back on ${target} (from ${current ?? '(none)'}; ${how}) after ${(summary.durationMs / 1000).toFixed(2)} s; the other release stopped after ${(summary.totalMs / 1000).toFixed(2)} s\n`,
+    );
+    return EXIT.ok;
   } finally {
     await client.close();
   }

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { parseJsonPath } from '../smoke/json-path.js';
+import { configDurationProblem, parseDuration } from '../duration.js';
 
-/** "30s", "500ms", "2m" or a number of milliseconds. */
+/** "30s", "500ms", "2m" or a number of milliseconds (see duration.ts). */
 export const duration = z.union([z.number().int().min(0), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 500ms, 30s, 2m)` });
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: configDurationProblem(value)! });
     return z.NEVER;
   }
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
+  return ms;
 });
 
 const command = z.array(z.string().min(1)).min(1, 'needs at least the program to run');

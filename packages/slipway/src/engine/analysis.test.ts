@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReleaseCounters, type ReleaseMetrics } from '../local/metrics.js';
+import { ReleaseCounters, type ReleaseMetrics } from './measurements.js';
 import {
   failsEarly,
   addMetrics,

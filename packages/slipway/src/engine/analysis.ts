@@ -1,4 +1,4 @@
-import { ReleaseCounters, type LatencyHistogram, type ReleaseMetrics } from '../local/metrics.js';
+import { ReleaseCounters, type LatencyHistogram, type ReleaseMetrics } from './measurements.js';
 import type { AnalysisCheck, AnalysisResult, WindowFigures } from './events.js';
 
 // Canary analysis in the spirit of Argo Rollouts, Flagger and Kayenta: absolute SLO checks on the candidate,

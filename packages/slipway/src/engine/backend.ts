@@ -1,4 +1,4 @@
-import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ReleaseMetrics } from './measurements.js';
 import type { Weights } from './events.js';
 
 export interface ReplicaInfo {

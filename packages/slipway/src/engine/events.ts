@@ -1,5 +1,5 @@
 import type { STRATEGIES } from '../config/schema.js';
-import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ReleaseMetrics } from './measurements.js';
 import type { ServiceCounters } from './service-metrics.js';
 
 export type StrategyName = (typeof STRATEGIES)[number];

@@ -8,7 +8,7 @@ import { bearerMatches, callSocket } from './socket-api.js';
 import { z } from 'zod';
 import type { Backend, BackendState } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
-import type { ReleaseMetrics } from './metrics.js';
+import type { ReleaseMetrics } from '../engine/measurements.js';
 import { StackError, type LocalStack } from './stack.js';
 
 const CONTROL_SOCKET = 'control.sock';

@@ -2,11 +2,11 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogSink, formatClock } from './logs.js';
 
-function capture(pretty: boolean) {
+function capture(pretty: boolean, colour = true) {
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
-  const sink = createLogSink({ pretty, out });
+  const sink = createLogSink({ pretty, out, colour });
   return { sink, lines: () => chunks.join('').split('\n').slice(0, -1), text: () => chunks.join('') };
 }
 
@@ -136,6 +136,15 @@ describe('createLogSink, pretty mode', () => {
     const [child, own] = lines().map(stripAnsi);
     expect(child).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR api#1 {3}v2 {2}Error: boom$/);
     expect(own).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}slipway v2 {2}api#1 \(v2\) failed liveness 3 times restarts=1$/);
+  });
+
+  it('keeps the layout without a single escape sequence when colours are off (NO_COLOR)', () => {
+    const { sink, lines } = capture(true, false);
+    sink.child('{"level":50,"msg":"failed","code":7}', 'stdout', api1);
+    sink.own('warn', 'careful');
+    expect(lines().join('\n')).not.toContain('\u001b');
+    expect(lines()[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR api#1 {3}v2 {2}failed code=7$/);
+    expect(lines()[1]).toMatch(/ WARN {2}slipway {5}careful$/);
   });
 
   it('prints error stacks below the line and escapes control characters from children', () => {

@@ -7,6 +7,8 @@
  * - Pretty mode (a terminal): `HH:MM:SS.mmm INFO  api#1 v2   message key=value …`, coloured by level and by process.
  */
 
+import { palette, wantsColour, type Palette } from '../colour.js';
+
 export type ChildStream = 'stdout' | 'stderr';
 export type OwnLevel = 'info' | 'warn' | 'error';
 
@@ -20,6 +22,8 @@ export interface LogSink {
 export interface LogSinkOptions {
   pretty: boolean;
   out: NodeJS.WritableStream;
+  /** Pretty mode in colour; default: as colour.ts's wantsColour says for `out` (NO_COLOR, a terminal). */
+  colour?: boolean;
 }
 
 /** pino's numeric levels. */
@@ -30,20 +34,32 @@ const NOISY_FIELDS = ['pid', 'hostname', 'time', 'level', 'msg', 'service', 'ver
 const HIDDEN_CHILD_FIELDS = new Set([...NOISY_FIELDS, 'process']);
 const HIDDEN_OWN_FIELDS = new Set([...NOISY_FIELDS, 'source']);
 
-const ESC = '\u001b[';
-const RESET = `${ESC}0m`;
-const DIM = `${ESC}2m`;
-const LEVEL_COLOURS: Record<string, string> = {
-  TRACE: `${ESC}90m`,
-  DEBUG: `${ESC}36m`,
-  INFO: `${ESC}32m`,
-  WARN: `${ESC}33m`,
-  ERROR: `${ESC}31m`,
-  FATAL: `${ESC}1;41;97m`,
-};
-/** Per-process colours, handed out in order of first appearance. */
-const PROCESS_COLOURS = [36, 35, 34, 33, 32, 96, 95, 94, 93, 92].map((c) => `${ESC}${c}m`);
-const OWN_COLOUR = `${ESC}1m`;
+type Paint = (text: string) => string;
+
+/** Colours by level, and per process (handed out in order of first appearance). */
+function logColours(c: Palette) {
+  const levels: Record<string, Paint> = {
+    TRACE: c.gray,
+    DEBUG: c.cyan,
+    INFO: c.green,
+    WARN: c.yellow,
+    ERROR: c.red,
+    FATAL: (text) => c.bold(c.bgRed(c.whiteBright(text))),
+  };
+  const processes: Paint[] = [
+    c.cyan,
+    c.magenta,
+    c.blue,
+    c.yellow,
+    c.green,
+    c.cyanBright,
+    c.magentaBright,
+    c.blueBright,
+    c.yellowBright,
+    c.greenBright,
+  ];
+  return { levels, processes, own: c.bold, dim: c.dim };
+}
 
 export function createLogSink(options: LogSinkOptions): LogSink {
   const { out } = options;
@@ -72,13 +88,14 @@ export function createLogSink(options: LogSinkOptions): LogSink {
     };
   }
 
-  const colours = new Map<string, string>();
+  const paint = logColours(palette(options.colour ?? wantsColour(out as { isTTY?: boolean })));
+  const colours = new Map<string, Paint>();
   let processWidth = 'slipway'.length;
   let releaseWidth = 0;
-  const colourOf = (key: string): string => {
+  const colourOf = (key: string): Paint => {
     let colour = colours.get(key);
     if (colour === undefined) {
-      colour = PROCESS_COLOURS[colours.size % PROCESS_COLOURS.length] as string;
+      colour = paint.processes[colours.size % paint.processes.length]!;
       colours.set(key, colour);
     }
     return colour;
@@ -88,20 +105,20 @@ export function createLogSink(options: LogSinkOptions): LogSink {
     time: Date,
     level: string,
     who: string,
-    whoColour: string,
+    whoColour: Paint,
     release: string,
     msg: string,
     rest: Record<string, unknown>,
   ) => {
     processWidth = Math.max(processWidth, who.length);
     releaseWidth = Math.max(releaseWidth, release.length);
-    const levelColour = LEVEL_COLOURS[level] ?? '';
+    const levelColour = paint.levels[level] ?? ((text: string) => text);
     const prefix =
-      `${DIM}${formatClock(time)}${RESET} ${levelColour}${level.padEnd(5)}${RESET} ` +
-      `${whoColour}${who.padEnd(processWidth)}${RESET} ${DIM}${release.padEnd(releaseWidth)}${RESET}`;
+      `${paint.dim(formatClock(time))} ${levelColour(level.padEnd(5))} ` +
+      `${whoColour(who.padEnd(processWidth))} ${paint.dim(release.padEnd(releaseWidth))}`;
     const { pairs, blocks } = formatFields(rest);
     const text = escapeControls(msg);
-    const head = `${prefix}  ${text}${pairs ? ` ${DIM}${pairs}${RESET}` : ''}`;
+    const head = `${prefix}  ${text}${pairs ? ` ${paint.dim(pairs)}` : ''}`;
     write(blocks.length > 0 ? `${head}\n${blocks.map((b) => indent(b)).join('\n')}` : head);
   };
 
@@ -119,7 +136,7 @@ export function createLogSink(options: LogSinkOptions): LogSink {
     },
     own(level, message, fields) {
       const release = typeof fields?.release === 'string' ? fields.release : '';
-      render(new Date(), level.toUpperCase(), 'slipway', OWN_COLOUR, release, message, omit(serializeFields(fields), HIDDEN_OWN_FIELDS));
+      render(new Date(), level.toUpperCase(), 'slipway', paint.own, release, message, omit(serializeFields(fields), HIDDEN_OWN_FIELDS));
     },
   };
 }

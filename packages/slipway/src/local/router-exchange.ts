@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { ReleaseCounters } from './metrics.js';
+import type { ReleaseCounters } from '../engine/measurements.js';
 import { appendCookie, forwardHeaders, hasBody, readCookie, requestPath, responseHeaders, sendJson } from './router-headers.js';
 import type { Release, RoutingTable, Upstream } from './router-table.js';
 

@@ -18,7 +18,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
-import { ReleaseCounters, type RouterMetrics } from './metrics.js';
+import { ReleaseCounters } from '../engine/measurements.js';
+import type { RouterMetrics } from './metrics.js';
 import { ProxiedExchange, RELEASE_HEADER, type ExchangeContext, type ExchangeEvent } from './router-exchange.js';
 import { requestPath, sendJson } from './router-headers.js';
 import { RoutingTable, toOrigin, type RouteTarget, type Upstream } from './router-table.js';

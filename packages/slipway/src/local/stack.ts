@@ -4,7 +4,7 @@ import { findFreePort } from '@slipway/runtime';
 import type { ProbeConfig, ServiceConfig, SlipwayConfig } from '../config/schema.js';
 import type { BackendState, ReleaseInfo } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
-import type { ReleaseMetrics } from './metrics.js';
+import type { ReleaseMetrics } from '../engine/measurements.js';
 import { isSameProcess, signalGroupOf } from './process-identity.js';
 import { ManagedProcess, type ProbeSpec, type ProcessEvent, type ProcessSpec } from './processes.js';
 import type { KeptRouter } from './router-process.js';

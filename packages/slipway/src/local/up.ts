@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
-import { buildRelease } from '../engine/deploy.js';
+import { buildRelease } from '../release/build.js';
 import { ReleaseStore } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
 import { startControlServer } from './control.js';

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LoadedConfig } from '../config/config.js';
+import { runCommand } from './command.js';
 import { installDependencies, type InstalledDependencies } from './dependencies.js';
 
 interface ReleaseManifest {
@@ -83,4 +85,50 @@ export function assembleRelease(opts: {
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Where release folders and dependency snapshots live (the engine's ReleaseStore is one). */
+export interface ReleaseFolders {
+  readonly releasesDir: string;
+  readonly dependenciesDir: string;
+  releaseDir(id: string): string;
+}
+
+export interface BuiltRelease {
+  id: string;
+  appDir: string;
+  sha: string | null;
+  dirty: boolean;
+  durationMs: number;
+  /** Absent when the source has no package-lock.json. */
+  dependencies: { packages: number; snapshot: 'created' | 'reused' } | undefined;
+}
+
+/** Builds the working tree into an immutable release folder and returns its id and app folder. */
+export async function buildRelease(
+  loaded: LoadedConfig,
+  folders: ReleaseFolders,
+  onOutput: (line: string) => void,
+  skipBuild: boolean,
+): Promise<BuiltRelease> {
+  const { config, source } = loaded;
+  const started = Date.now();
+  if (config.build.command && !skipBuild) await runCommand('build.command', config.build.command, { cwd: source }, onOutput);
+  const base = releaseId(source);
+  const { sha, dirty } = base;
+  let id = base.id;
+  for (let n = 2; existsSync(folders.releaseDir(id)); n += 1) id = `${base.id}-${n}`;
+  const { appDir, dependencies } = assembleRelease({
+    source,
+    include: config.build.include,
+    releasesDir: folders.releasesDir,
+    snapshotsDir: folders.dependenciesDir,
+    id,
+    sha,
+    dirty,
+  });
+  const deps = dependencies
+    ? ({ packages: dependencies.packages, snapshot: dependencies.created ? 'created' : 'reused' } as const)
+    : undefined;
+  return { id, appDir, sha, dirty, durationMs: Date.now() - started, dependencies: deps };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult, ReleaseEvent, Weights } from '../engine/events.js';
-import { ReleaseCounters } from '../local/metrics.js';
+import { ReleaseCounters } from '../engine/measurements.js';
 import { renderReport } from './html.js';
 
 const T0 = Date.parse('2024-05-01T14:00:00Z');

@@ -212,9 +212,22 @@ function timelineItem(event: ReleaseEvent, candidate: string): TimelineItem | nu
       return { tone: 'warn', title: 'Interrupted', details: [`slipway (pid ${event.pid}) stopped after “${event.lastEvent}”`] };
     case 'log':
       return { tone: event.level === 'warn' ? 'warn' : 'info', title: event.message, details: [] };
+    case 'metrics': // charted
+    case 'analysis': // told by the caller, which numbers them and knows the pause a decision ends
+    case 'decision':
+      return null;
     default:
-      return null; // metrics (charted), analysis and decision (handled by the caller)
+      return unknownEvent(event);
   }
+}
+
+/**
+ * Every event type has its case above: a new one fails type-checking here until it does. At run time an event from a
+ * newer Slipway (events files outlive versions) is still shown, by its type.
+ */
+function unknownEvent(event: never): TimelineItem {
+  const { type } = event as { type: unknown };
+  return { tone: 'info', title: String(type), details: [] };
 }
 
 function analysisItem(event: EventOf<'analysis'>, link: string): TimelineItem {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult, MetricsSample, ReleaseEvent } from '../engine/events.js';
-import { ReleaseCounters } from '../local/metrics.js';
+import { ReleaseCounters } from '../engine/measurements.js';
 import { colour, formatEvent, formatProgress, intervalFigures } from './terminal.js';
 
 const at = '2024-05-01T14:00:00.000Z';
@@ -81,7 +81,7 @@ describe('formatEvent', () => {
 
   it('colours the symbol only when asked to', () => {
     const event: ReleaseEvent = { type: 'decision', at, release: 'v2', action: 'abort', by: 'timeout' };
-    expect(formatEvent(event, colour(true))).toBe('\x1b[36m»\x1b[0m decision: abort (the pause timed out)');
+    expect(formatEvent(event, colour(true))).toBe('\x1b[36m»\x1b[39m decision: abort (the pause timed out)');
     expect(formatEvent(event, colour(false))).toBe('» decision: abort (the pause timed out)');
   });
 });

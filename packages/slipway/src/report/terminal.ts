@@ -1,7 +1,8 @@
+import { palette } from '../colour.js';
 import { diffMetrics, windowFigures } from '../engine/analysis.js';
 import { formatDuration, trimZero } from '../format.js';
 import type { AnalysisResult, MetricsSample, ReleaseEvent, Weights } from '../engine/events.js';
-import type { ReleaseMetrics } from '../local/metrics.js';
+import type { ReleaseMetrics } from '../engine/measurements.js';
 
 // ---- figures between two cumulative samples (shared with html.ts) ----
 
@@ -70,10 +71,10 @@ interface Style {
   dim: Paint;
 }
 
-/** ANSI colours when `enabled` (a TTY without NO_COLOR), identity functions otherwise. */
+/** Colours when `enabled` (see colour.ts's wantsColour), identity functions otherwise. */
 export function colour(enabled: boolean): Style {
-  const sgr = (code: number): Paint => (enabled ? (text) => `\x1b[${code}m${text}\x1b[0m` : (text) => text);
-  return { ok: sgr(32), fail: sgr(31), warn: sgr(33), info: sgr(36), dim: sgr(2) };
+  const c = palette(enabled);
+  return { ok: c.green, fail: c.red, warn: c.yellow, info: c.cyan, dim: c.dim };
 }
 
 // ---- events ----
@@ -192,7 +193,15 @@ function describe(event: ReleaseEvent): Line | null {
       return event.level === 'warn'
         ? { symbol: '⚠', tone: 'warn', text: oneLine(event.message) }
         : { symbol: '·', tone: 'dim', text: oneLine(event.message) };
+    default:
+      return unknownEvent(event);
   }
+}
+
+/** Every event type has its case above: a new one fails type-checking here until it does; at run time (an events file from a newer Slipway) it is shown by its type. */
+function unknownEvent(event: never): Line {
+  const { type } = event as { type: unknown };
+  return { symbol: '·', tone: 'dim', text: oneLine(String(type)) };
 }
 
 function describeMigrationCheck(event: Extract<ReleaseEvent, { type: 'migrations-checked' }>): Line {

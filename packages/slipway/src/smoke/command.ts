@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { flagDuration } from '../duration.js';
 import { EXIT } from '../exit-codes.js';
 import { formatCheckLine, formatSummary, redact, toJUnit } from './report.js';
 import { runSmoke } from './runner.js';
@@ -25,12 +26,9 @@ export class UsageError extends Error {}
 export { EXIT };
 
 export function parseDuration(flag: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag}: "${value}" is not a duration (examples: 60s, 2m, 500ms)`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1_000;
-  if (ms < 1 || ms > 3_600_000) throw new UsageError(`${flag}: ${value} is outside 1ms..60m`);
-  return ms;
+  const parsed = flagDuration(flag, value, { min: 1, max: 3_600_000 });
+  if ('problem' in parsed) throw new UsageError(parsed.problem);
+  return parsed.ms;
 }
 
 function parseUrl(flag: string, value: string): URL {
