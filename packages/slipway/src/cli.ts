@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { registerInitAndDoctor } from './commands/init-cli.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/deploy.js';
 import { STRATEGIES } from './config/schema.js';
@@ -15,9 +16,9 @@ import { loadSlipwayConfig, SlipwayConfigError } from './config/config.js';
 import { configuredSuite } from './smoke/declarative.js';
 import { smokeCommand, UsageError, type SmokeCommandOptions } from './smoke/command.js';
 
-const configOf = () => {
+const configOf = (cwd = process.cwd()) => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
-  return loadSlipwayConfig(process.cwd(), global.config, global.stateDir);
+  return loadSlipwayConfig(cwd, global.config, global.stateDir);
 };
 
 const program = new Command()
@@ -30,6 +31,8 @@ const program = new Command()
   )
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerInitAndDoctor(program, configOf);
 
 program
   .command('smoke')
