@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { identify, stopProcessGroup } from '../local/process-identity.js';
 import { listeningSockets, processGroupMembers, reachableOnLoopback, showListener } from './sockets.js';
 
@@ -52,7 +52,8 @@ describe('listening sockets from /proc', () => {
     } finally {
       await stopProcessGroup(group, 2_000);
     }
-    expect(processGroupMembers(leader.pid!)).toEqual([]);
+    // Its members exit on SIGTERM a moment after the leader.
+    await vi.waitFor(() => expect(processGroupMembers(leader.pid!)).toEqual([]));
   });
 
   it('knows which addresses 127.0.0.1 reaches', () => {
