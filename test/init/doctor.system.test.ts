@@ -204,23 +204,11 @@ setTimeout(() => { throw new Error('SECRET_KEY is not set'); }, 300);
 
   it('gives the service the database URL, as slipway up would', async () => {
     const url = new URL(inject('postgresUrl'));
-    // Answers /db with 200 once a TCP connection to the database it was given succeeds.
-    const dbServer = server(
-      'Number(process.env.PORT)',
-      `if (req.url === '/healthz') return res.end('ok');
-  if (req.url === '/db') {
-    const db = new URL(process.env.DATABASE_URL);
-    const socket = (await import('node:net')).connect(Number(db.port), db.hostname);
-    socket.on('connect', () => { socket.destroy(); res.end('reached ' + db.host); });
-    socket.on('error', (err) => { res.statusCode = 500; res.end(String(err)); });
-    return;
-  }`,
-    ).replace('createServer((req, res) => {', 'createServer(async (req, res) => {');
     const config = configText({
       database: { url: url.href },
       smoke: { checks: [{ name: 'database', path: '/db', bodyContains: `reached ${url.host}` }] },
     });
-    const dir = service(dbServer, config);
+    const dir = service(DATABASE_SERVER, config);
     const { code, report } = await doctor(dir);
     expect(report.findings).toEqual([]);
     expect(code).toBe(0);
@@ -228,10 +216,61 @@ setTimeout(() => { throw new Error('SECRET_KEY is not set'); }, 300);
     expect(report.notes).toContain('migrations were not run against database.url (doctor only runs them on the embedded database)');
     expectNothingLeft(dir, report);
   });
+
+  it('starts an embedded PostgreSQL, migrates it from the release folder, and stops it afterwards', async () => {
+    const dir = service(DATABASE_SERVER);
+    const migrated = path.join(dir, 'migrated-with.txt');
+    writeFiles(dir, {
+      'migrate.mjs': `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(migrated)}, process.cwd() + ' ' + process.env.DATABASE_URL);\n`,
+      'migrations/001-init.sql': 'CREATE TABLE t (id int);\n',
+      'slipway.config.ts': configText({
+        database: { embedded: { name: 'doctor_embedded' } },
+        build: { include: ['package.json', 'server.mjs', 'migrate.mjs', 'migrations'] },
+        migrations: { command: ['node', 'migrate.mjs'], dir: 'migrations' },
+        smoke: { checks: [{ name: 'database', path: '/db', bodyContains: 'reached 127.0.0.1:' }] },
+      }),
+    });
+    const { code, report } = await doctor(dir);
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    const [cwd, databaseUrl] = readFileSync(migrated, 'utf8').split(' ');
+    expect(path.relative(dir, cwd!)).toMatch(/^\.slipway\/doctor\/doctor-[^/]+\/app$/);
+    expect(new URL(databaseUrl!).pathname).toBe('/doctor_embedded');
+    expectNothingLeft(dir, report);
+    expect(postgresProcessesUnder(dir)).toEqual([]);
+  });
 });
 
+/** Answers /db with 200 once a TCP connection to the database it was given (DATABASE_URL) succeeds. */
+const DATABASE_SERVER = server(
+  'Number(process.env.PORT)',
+  `if (req.url === '/healthz') return res.end('ok');
+  if (req.url === '/db') {
+    const db = new URL(process.env.DATABASE_URL);
+    const socket = (await import('node:net')).connect(Number(db.port), db.hostname);
+    socket.on('connect', () => { socket.destroy(); res.end('reached ' + db.host); });
+    socket.on('error', (err) => { res.statusCode = 500; res.end(String(err)); });
+    return;
+  }`,
+).replace('createServer((req, res) => {', 'createServer(async (req, res) => {');
+
+/** Processes whose command line names PostgreSQL and this folder. */
+function postgresProcessesUnder(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('postgres') && cmd.includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 describe('slipway init, then slipway doctor', () => {
-  it('a plain node:http service passes with the config init wrote', async () => {
+  it('a plain node:http service passes with the config init wrote (doctor, and init --check)', async () => {
     const dir = makeServiceFolder({}, 'slipway-init-doctor-');
     dirs.push(dir);
     writeFiles(dir, NODE_HTTP_SERVICE);
@@ -243,5 +282,9 @@ describe('slipway init, then slipway doctor', () => {
     expect(run.stdout).toMatch(/^slipway doctor: services\.hello \(node server\.mjs\), given port \d+ in PORT$/m);
     expect(run.stdout).toMatch(/^✔ smoke check "health" passed$/m);
     expect(run.stdout).toMatch(/^all well: hello started, became ready and answered its probes and smoke checks/m);
+    // The same check, asked of init: from the folder above, naming the service's folder.
+    const check = await finished(spawnSlipway(['init', path.basename(dir), '--check', '--json'], { cwd: path.dirname(dir) }));
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ ok: true, service: 'hello', findings: [] });
   });
 });

@@ -1,9 +1,8 @@
 import type { LoadedConfig } from '../config/config.js';
-import type { DoctorProgress } from '../doctor/findings.js';
 import { runDoctor, type DoctorReport } from '../doctor/doctor.js';
 import { EXIT } from '../exit-codes.js';
-import { formatDuration } from '../format.js';
 import { showCommand } from '../init/command-line.js';
+import { progressPrinter } from './doctor-progress.js';
 
 /** `slipway doctor`: progress on `progressOut` while it runs, the report on `out` (lines or JSON); returns the exit code. */
 export async function doctorCommand(
@@ -40,37 +39,4 @@ function printReport(report: DoctorReport, out: NodeJS.WritableStream): void {
       ? `all well: ${report.service} started, became ready and answered its probes${report.checks.length > 0 ? ' and smoke checks' : ''}; slipway up can run it\n`
       : `${count} ${count === 1 ? 'problem' : 'problems'} found; ${report.service} was stopped\n`,
   );
-}
-
-/**
- * Progress while the doctor works: on a terminal the wait is one line redrawn in place (cut to the terminal's width,
- * so it never wraps); elsewhere each change is a line of its own.
- */
-function progressPrinter(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): {
-  show(p: DoctorProgress): void;
-  end(): void;
-} {
-  const tty = stream.isTTY === true;
-  let redrawing = false;
-  let last = '';
-  const endLine = () => {
-    if (redrawing) stream.write('\n');
-    redrawing = false;
-  };
-  return {
-    show(p) {
-      if (p.step === 'wait' && tty) {
-        const line = `  … ${p.message} (${formatDuration(p.elapsedMs ?? 0)})`;
-        const width = Math.max(20, (stream.columns ?? 80) - 1);
-        stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
-        redrawing = true;
-        return;
-      }
-      if (p.message === last) return;
-      last = p.message;
-      endLine();
-      stream.write(`  … ${p.message}\n`);
-    },
-    end: endLine,
-  };
 }
