@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { finished, isRunning, spawnSlipway } from '../helpers/process.js';
@@ -149,9 +150,12 @@ setTimeout(() => { throw new Error('SECRET_KEY is not set'); }, 300);
   });
 
   it('names a service that is never ready, with its last probe and output', async () => {
+    const routes = `if (req.url === '/live') return res.end('ok');
+  if (req.url === '/healthz') { res.statusCode = 503; return res.end('warming up'); }`;
+    const probes = { readiness: { path: '/healthz', period: '200ms' }, liveness: { path: '/live', period: '200ms' } };
     const dir = service(
-      server('Number(process.env.PORT)', `if (req.url === '/healthz') { res.statusCode = 503; return res.end('warming up'); }`),
-      configText({ timeouts: { ready: '2s', stop: '5s' } }),
+      server('Number(process.env.PORT)', routes),
+      configText({ services: { web: { command: ['node', 'server.mjs'], routes: ['/'], probes } }, timeouts: { ready: '2s', stop: '5s' } }),
     );
     const { code, report } = await doctor(dir);
     expect(code).toBe(1);
@@ -159,14 +163,77 @@ setTimeout(() => { throw new Error('SECRET_KEY is not set'); }, 300);
       {
         kind: 'never-ready',
         title: 'web was not ready within 2 s',
-        detail: expect.arrayContaining([
+        detail: [
           expect.stringMatching(/^it listens on .*:\d+$/),
           'last probe: readiness probe: GET /healthz: 503',
+          'its last output:',
           expect.stringMatching(/^\| listening on \d+$/),
-        ]),
+        ],
       },
     ]);
     expectNothingLeft(dir, report);
+  });
+
+  it('names a liveness probe that fails before the service is ready (Slipway would restart it over and over)', async () => {
+    const routes = `if (req.url === '/healthz') { res.statusCode = 503; return res.end('warming up'); }`;
+    const probes = {
+      readiness: { path: '/healthz', period: '200ms' },
+      liveness: { path: '/healthz', period: '200ms', failureThreshold: 2 },
+    };
+    const dir = service(
+      server('Number(process.env.PORT)', routes),
+      configText({ services: { web: { command: ['node', 'server.mjs'], routes: ['/'], probes } } }),
+    );
+    const { code, report } = await doctor(dir);
+    expect(code).toBe(1);
+    expect(report.findings).toMatchObject([
+      {
+        kind: 'liveness-failed',
+        title: expect.stringMatching(/^web failed liveness 2 times \(GET \/healthz: 503\) before it was ready: Slipway stops a replica/),
+        fix: expect.stringMatching(/give services\.web\.probes\.liveness a path of its own/),
+      },
+    ]);
+    expectNothingLeft(dir, report);
+  });
+
+  it('names a service that listens where 127.0.0.1 cannot reach it', async () => {
+    const dir = service(server(`Number(process.env.PORT), '::1'`));
+    const { code, report } = await doctor(dir);
+    expect(code).toBe(1);
+    expect(report.findings).toMatchObject([
+      {
+        kind: 'not-on-loopback',
+        title: `web listens on [::1]:${report.port?.value}, which 127.0.0.1 cannot reach: the router and the probes connect there`,
+      },
+    ]);
+    expectNothingLeft(dir, report);
+  });
+
+  it('stops the service it started when it is interrupted (Ctrl-C)', async () => {
+    const pidFile = path.join(tmpdir(), `slipway-doctor-interrupted-${process.pid}`);
+    const slow = server(
+      'Number(process.env.PORT)',
+      `if (req.url === '/healthz') { res.statusCode = 503; return res.end('not yet'); }`,
+    ).replace(
+      HEADER,
+      `${HEADER}import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n`,
+    );
+    const dir = service(slow, configText({ timeouts: { ready: '60s', stop: '5s' } }));
+    const doctorProcess = spawnSlipway(['doctor'], { cwd: dir });
+    await doctorProcess.waitForOutput(/waiting for web to be ready: readiness probe: GET \/healthz: 503/);
+    const servicePid = Number(readFileSync(pidFile, 'utf8'));
+    rmSync(pidFile);
+    try {
+      expect(isRunning(servicePid)).toBe(true);
+      doctorProcess.kill('SIGINT');
+      const { code } = await doctorProcess.exited;
+      expect(code).toBe(130);
+      expect(isRunning(servicePid)).toBe(false);
+      expect(readdirSync(path.join(dir, '.slipway'))).not.toContain('doctor');
+    } finally {
+      // Should the doctor have left it, the test does not: the service leads its own process group.
+      if (isRunning(servicePid)) process.kill(-servicePid, 'SIGKILL');
+    }
   });
 
   it('names a failing declarative smoke check with the answer that failed it', async () => {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findFreePort } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
@@ -67,20 +68,51 @@ export async function runDoctor(
     return report;
   };
 
-  const trial = await makeTrialRelease(loaded, options.build, progress);
-  if (isFinding(trial)) return done([trial]);
-  report.release = trial.id;
+  const started = new Undo();
+  // The service runs in a session of its own, out of reach of the terminal's Ctrl-C: stop it before leaving.
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress({ step: 'stop', message: `${signal}: stopping what doctor started` });
+    void started.all().finally(() => process.exit(128 + (osConstants.signals[signal] ?? 1)));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
+    const trial = await makeTrialRelease(loaded, options.build, progress);
+    if (isFinding(trial)) return done([trial]);
+    started.add(trial.remove);
+    report.release = trial.id;
     const database = await trialDatabase(loaded, trial.appDir, progress);
     if (isFinding(database)) return done([database]);
+    started.add(database.stop);
     report.notes.push(...database.notes);
-    try {
-      return done(await runOnce(loaded, trial, database.url, report, progress));
-    } finally {
-      await database.stop();
-    }
+    return done(await runOnce(loaded, trial, database.url, report, progress, started));
   } finally {
-    trial.remove();
+    await started.all();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What was started, undone in reverse order, once, whoever asks first (the end of the run or a signal). */
+class Undo {
+  private readonly steps: (() => Promise<void> | void)[] = [];
+  private running: Promise<void> | null = null;
+
+  add(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+
+  all(): Promise<void> {
+    this.running ??= (async () => {
+      for (let step = this.steps.pop(); step; step = this.steps.pop()) {
+        try {
+          await step();
+        } catch {
+          // the next step still runs
+        }
+      }
+    })();
+    return this.running;
   }
 }
 
@@ -90,6 +122,7 @@ async function runOnce(
   databaseUrl: string | null,
   report: DoctorReport,
   progress: (p: DoctorProgress) => void,
+  started: Undo,
 ): Promise<Finding[]> {
   const { config } = loaded;
   const { name, service } = routedService(config);
@@ -109,14 +142,16 @@ async function runOnce(
     logsDir,
     databaseUrl,
   };
-  const spec = { ...replicaSpec(config, name, service, placement), restart: NO_RESTART };
+  const readyTimeoutMs = Math.min(config.timeouts.ready, MAX_READY_WAIT_MS);
+  // The doctor's own wait ends first, with what it saw; the supervisor's startup deadline would only kill the process.
+  const spec = { ...replicaSpec(config, name, service, placement), restart: NO_RESTART, startupTimeoutMs: readyTimeoutMs + 60_000 };
   const target: WatchTarget = {
     service: name,
     port,
     portEnv: service.portEnv,
     metricsPort,
     probes: probePaths(name, service.probes),
-    readyTimeoutMs: Math.min(config.timeouts.ready, MAX_READY_WAIT_MS),
+    readyTimeoutMs,
     otherPortVariables: detectPortEnv(scanSources(loaded.source, [path.relative(loaded.source, loaded.stateDir)])).candidates.filter(
       (v) => v !== service.portEnv,
     ),
@@ -125,14 +160,23 @@ async function runOnce(
     report.notes.push(`services.${name}.probes is empty: Slipway counts the service ready once it has run for half a second`);
 
   progress({ step: 'start', message: `starting ${name}: ${service.command.join(' ')} with ${service.portEnv}=${port}` });
-  const proc = new ManagedProcess(spec, { onEvent: () => undefined, onOutput: () => undefined });
+  let livenessKill: string | null = null;
+  const proc = new ManagedProcess(spec, {
+    onEvent: (e) => {
+      if (e.type === 'liveness-failed') livenessKill = `failed liveness ${e.failures} times (${e.error})`;
+    },
+    onOutput: () => undefined,
+  });
   const pids = new Set<number>();
   // Spawned detached, the service leads its own process group: its pid is the group's id.
   let group: number | null = null;
+  let stopped: Promise<number[]> | null = null;
+  const stop = () => (stopped ??= stopGroup(proc, group, pids));
+  started.add(async () => void (await stop()));
   try {
     proc.start();
     group = proc.status().pid;
-    const watched = await watchUntilReady(proc, target, progress);
+    const watched = await watchUntilReady(proc, target, progress, () => livenessKill);
     for (const pid of watched.pids) pids.add(pid);
     if (watched.finding) return [watched.finding];
     progress({ step: 'checks', message: 'ready; checking the probe paths and smoke.checks' });
@@ -142,7 +186,7 @@ async function runOnce(
     return checked.findings;
   } finally {
     progress({ step: 'stop', message: `stopping ${name}` });
-    const leftovers = await stopGroup(proc, group, pids);
+    const leftovers = await stop();
     report.pids = [...pids].sort((a, b) => a - b);
     if (leftovers.length > 0)
       report.findings.push({

@@ -5,6 +5,7 @@ export type FindingKind =
   | 'database'
   | 'crashed'
   | 'never-ready'
+  | 'liveness-failed'
   | 'wrong-port'
   | 'not-on-loopback'
   | 'probe-path'

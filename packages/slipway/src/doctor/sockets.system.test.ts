@@ -57,9 +57,9 @@ describe('listening sockets from /proc', () => {
   });
 
   it('knows which addresses 127.0.0.1 reaches', () => {
-    for (const address of ['127.0.0.1', '0.0.0.0', '::', '::1', '::ffff:127.0.0.1', '::ffff:0.0.0.0'])
+    for (const address of ['127.0.0.1', '127.0.0.2', '0.0.0.0', '::', '::ffff:127.0.0.1', '::ffff:0.0.0.0'])
       expect(reachableOnLoopback({ address, port: 1 }), address).toBe(true);
-    for (const address of ['10.0.0.5', 'fe80::1', '::ffff:10.0.0.5'])
+    for (const address of ['::1', '10.0.0.5', 'fe80::1', '::ffff:10.0.0.5'])
       expect(reachableOnLoopback({ address, port: 1 }), address).toBe(false);
   });
 });

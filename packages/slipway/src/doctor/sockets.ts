@@ -42,7 +42,8 @@ export function listeningSockets(pids: readonly number[]): Listener[] {
 
 /** Whether a connection to 127.0.0.1 (where Slipway probes and routes) reaches a socket bound to this address. */
 export function reachableOnLoopback({ address }: Listener): boolean {
-  return ['0.0.0.0', '::', '::1', '::ffff:0.0.0.0'].includes(address) || /^(?:::ffff:)?127\./.test(address);
+  // A socket on :: takes IPv4 connections too (dual stack); one on ::1 does not.
+  return ['0.0.0.0', '::', '::ffff:0.0.0.0'].includes(address) || /^(?:::ffff:)?127\./.test(address);
 }
 
 /** host:port as people write it ([::1]:3000 for IPv6). */

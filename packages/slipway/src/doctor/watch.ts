@@ -36,12 +36,13 @@ const QUOTED_LINES = 10;
 /**
  * Watches a started service until it is ready, or until what it does shows why it never will be: it exited, it
  * listens on another port than the one it was given, it listens where 127.0.0.1 cannot reach it, a probe path is
- * not a route (404 and other client errors), or it was not ready in time.
+ * not a route (404 and other client errors), it failed liveness (`livenessKill` says why), or it was not ready in time.
  */
 export async function watchUntilReady(
   proc: ManagedProcess,
   target: WatchTarget,
   progress: (p: DoctorProgress) => void,
+  livenessKill: () => string | null,
 ): Promise<WatchResult> {
   const pids = new Set<number>();
   const started = Date.now();
@@ -58,6 +59,8 @@ export async function watchUntilReady(
     const members = status.pid === null ? [] : processGroupMembers(status.pid);
     for (const pid of [...(status.pid === null ? [] : [status.pid]), ...members]) pids.add(pid);
     if (ready) return { finding: null, pids };
+    const killed = livenessKill();
+    if (killed) return { finding: failedLiveness(proc, target, killed), pids };
     if (status.lastExit || status.state === 'backoff') return { finding: crashed(proc, target), pids };
     if (notReady) return { finding: neverReady(proc, target, notReady, listeningSockets(members)), pids };
 
@@ -146,6 +149,15 @@ function crashed(proc: ManagedProcess, target: WatchTarget): Finding {
     title: `${target.service} ${how} before it was ready`,
     detail: output.length > 0 ? ['its last output:', ...output] : ['it wrote nothing'],
     fix: `its last output says why; to try it by hand, run ${proc.spec.command.join(' ')} here with ${target.portEnv}=${target.port}`,
+  };
+}
+
+function failedLiveness(proc: ManagedProcess, target: WatchTarget, reason: string): Finding {
+  return {
+    kind: 'liveness-failed',
+    title: `${target.service} ${reason} before it was ready: Slipway stops a replica whose liveness fails, and starts it again`,
+    detail: prefixed('its last output:', lastLines(proc)),
+    fix: `the liveness path must answer 2xx as soon as the process can answer at all, before it is ready: give services.${target.service}.probes.liveness a path of its own, or a longer period or failureThreshold`,
   };
 }
 
