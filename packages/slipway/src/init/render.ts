@@ -66,7 +66,7 @@ export function renderConfig(plan: InitPlan): string {
     `      replicas: 2,`,
     `      // The router sends every request to this service.`,
     `      routes: ['/'],`,
-    `      // Slipway gives each copy a free port in this variable; the service must listen on it (and on 127.0.0.1).`,
+    `      // Slipway gives each copy a free port in this variable; the service must listen on it (on 127.0.0.1 or every address).`,
     `      portEnv: ${literal(plan.portEnv)},`,
     ...(Object.keys(plan.start.env).length > 0 ? [`      env: ${literal(plan.start.env)},`] : []),
     `      probes: {`,
