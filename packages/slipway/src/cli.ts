@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { registerInitAndDoctor } from './commands/init-cli.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/context.js';
 import { STRATEGIES } from './config/schema.js';
@@ -19,9 +20,9 @@ import { readRunningStack, smokeAddress } from './commands/smoke-address.js';
 
 type SmokeFlags = Omit<SmokeCommandOptions, 'metricsPort' | 'target' | 'tokenFile' | 'about'> & { target?: string; tokenFile?: string };
 
-const configOf = () => {
+const configOf = (cwd = process.cwd()) => {
   const global = program.opts<{ config?: string; stateDir?: string }>();
-  return loadSlipwayConfig(process.cwd(), global.config, global.stateDir);
+  return loadSlipwayConfig(cwd, global.config, global.stateDir);
 };
 
 const program = new Command()
@@ -34,6 +35,8 @@ const program = new Command()
   )
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerInitAndDoctor(program, configOf);
 
 program
   .command('smoke')

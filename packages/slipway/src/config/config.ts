@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createJiti } from 'jiti';
 import { slipwayConfigSchema, type SlipwayConfig, type SlipwayConfigInput } from './schema.js';
+import { selfAliases } from './self-alias.js';
 
 export { slipwayConfigSchema, type SlipwayConfig, type SlipwayConfigInput } from './schema.js';
 
@@ -38,7 +39,7 @@ export async function loadSlipwayConfig(cwd = process.cwd(), explicit?: string, 
   if (!existsSync(file)) throw new SlipwayConfigError(`${file}: no such file`);
   let loaded: unknown;
   try {
-    loaded = await createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
+    loaded = await createJiti(import.meta.url, { interopDefault: true, alias: selfAliases() }).import(file, { default: true });
   } catch (err) {
     throw new SlipwayConfigError(`${file}: cannot be loaded: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,12 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { findFreePort } from '@slipway/runtime';
-import type { ProbeConfig, ServiceConfig, SlipwayConfig } from '../config/schema.js';
+import type { ServiceConfig, SlipwayConfig } from '../config/schema.js';
 import type { BackendState, ReleaseInfo } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
 import type { ReleaseMetrics } from '../engine/measurements.js';
 import { isSameProcess, signalGroupOf } from './process-identity.js';
-import { ManagedProcess, type ProbeSpec, type ProcessEvent, type ProcessSpec } from './processes.js';
+import { ManagedProcess, type ProcessEvent } from './processes.js';
+import { replicaSpec } from './replica-spec.js';
 import type { KeptRouter } from './router-process.js';
 import { writeUpState, type SavedProcess, type SavedRelease } from './up-state.js';
 
@@ -42,19 +43,6 @@ export interface StackHooks {
   onOutput(line: string, stream: 'stdout' | 'stderr', source: { release: string; process: string }): void;
   /** Something the stack did on its own (a warm release retired) or could not do. */
   onNotice(level: 'info' | 'warn', message: string): void;
-}
-
-function toProbe(p: ProbeConfig | undefined): ProbeSpec | undefined {
-  return p && { path: p.path, periodMs: p.period, timeoutMs: p.timeout, failureThreshold: p.failureThreshold };
-}
-
-/**
- * The supervisor's environment for its processes, less PORT: for `slipway up` PORT is the router's public port, and a
- * replica that read it (under another portEnv, or a framework default) would reach for the router's port.
- */
-function inheritedEnv(): Record<string, string> {
-  const { PORT: _routerPort, ...env } = process.env as Record<string, string>;
-  return env;
 }
 
 /**
@@ -95,37 +83,11 @@ export class LocalStack {
   ): Promise<Replica> {
     const port = saved?.port ?? (await findFreePort());
     const metricsPort = saved?.metricsPort ?? (await findFreePort());
-    const env: Record<string, string> = {
-      ...inheritedEnv(),
-      ...service.env,
-      ...release.overrides,
-      [service.portEnv]: String(port),
-      [service.metricsPortEnv]: String(metricsPort),
-      HOST: '127.0.0.1',
-      METRICS_HOST: '127.0.0.1',
-      [this.config.versionEnv]: release.version,
-      ...(this.databaseUrl !== null && { [this.config.databaseEnv]: this.databaseUrl }),
-    };
     const logs = this.logsDir(release.id);
     mkdirSync(logs, { recursive: true });
-    const spec: ProcessSpec = {
-      release: release.id,
-      service: name,
-      index,
-      command: service.command,
-      cwd: release.appDir,
-      env,
-      port,
-      probes: {
-        startup: toProbe(service.probes.startup),
-        readiness: toProbe(service.probes.readiness),
-        liveness: toProbe(service.probes.liveness),
-      },
-      startupTimeoutMs: this.config.timeouts.ready,
-      restart: { initialBackoffMs: 1_000, maxBackoffMs: 30_000 },
-      stopTimeoutMs: this.config.timeouts.stop,
-      output: { stdout: path.join(logs, `${name}-${index}.out`), stderr: path.join(logs, `${name}-${index}.err`) },
-    };
+    const { id, appDir, version, overrides } = release;
+    const placement = { release: id, appDir, version, overrides, index, port, metricsPort, logsDir: logs, databaseUrl: this.databaseUrl };
+    const spec = replicaSpec(this.config, name, service, placement);
     const source = { release: release.id, process: `${name}#${index}` };
     const routed = service.routes.length > 0;
     const url = `http://127.0.0.1:${port}`;
