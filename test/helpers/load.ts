@@ -23,12 +23,12 @@ export interface LoadResult {
  */
 export function startLoad(
   url: string,
-  options: { path: string; token?: string; concurrency?: number; rate?: number; json?: unknown },
+  options: { path: string; token?: string; concurrency?: number; rate?: number; json?: unknown; ca?: string },
 ): { stop(): Promise<LoadResult>; samples: LoadSample[] } {
   const samples: LoadSample[] = [];
   const concurrency = options.concurrency ?? 4;
   const intervalMs = 1000 / (options.rate ?? 150);
-  const agent = new Agent({ connections: concurrency });
+  const agent = new Agent({ connections: concurrency, ...(options.ca === undefined ? {} : { connect: { ca: options.ca } }) });
   let running = true;
   const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   // A JSON body makes it a POST.
