@@ -38,12 +38,19 @@ export class WebSocketRelays {
   private readonly server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
   private readonly relays = new Set<Relay>();
   private readonly counts = new Map<string, WebSocketCounts>();
+  /** The release each handshake in progress was routed to, for its response headers. */
+  private readonly handshakes = new WeakMap<IncomingMessage, string>();
 
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly drainTimeoutMs: number,
     private readonly connectTimeoutMs: number,
-  ) {}
+  ) {
+    this.server.on('headers', (out: string[], req: IncomingMessage) => {
+      const release = this.handshakes.get(req);
+      if (release !== undefined) out.push(`${RELEASE_HEADER}: ${release}`, ...this.extraHeaderLines());
+    });
+  }
 
   /** Handles a server's `upgrade` event. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -157,7 +164,7 @@ export class WebSocketRelays {
         server.close(GOING_AWAY);
         return;
       }
-      this.server.once('headers', (out) => out.push(`${RELEASE_HEADER}: ${upstream.release}`, ...this.extraHeaderLines()));
+      this.handshakes.set(req, upstream.release);
       this.server.handleUpgrade(req, socket, head, (client) => this.relay(upstream, client, server, startedAt));
     });
   }
