@@ -54,9 +54,10 @@ describe('npm start', () => {
   it('runs the whole service under slipway up on embedded PostgreSQL and stops it all on Ctrl-C', async () => {
     const port = await freePort();
     const stateDir = tempDir();
-    const child = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--state-dir', stateDir], {
+    // PORT, as Node hosts set it, is the port npm start listens on.
+    const child = spawn('npm', ['start', '--silent', '--', '--state-dir', stateDir], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, like a terminal session
     });
