@@ -141,6 +141,8 @@ describe('a paused release', () => {
     const cookie = await signIn();
     const before = await stack.status();
     const load = startLoad(stack.url, { path: '/api/streams', token: stack.smokeToken(), rate: 30 });
+    let loadResult: ReturnType<typeof load.stop> | undefined;
+    const stopLoad = () => (loadResult ??= load.stop());
     const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
     try {
       const paused = await waitForEvent(deploy, 'paused');
@@ -193,10 +195,11 @@ describe('a paused release', () => {
       expect(report.text).toContain(`<title>Release ${release}</title>`);
       expect(report.headers['content-security-policy']).toMatch(/style-src 'unsafe-inline'/);
       expect((await get(after.history[0]!.report!)).status).toBe(401);
+      expect((await stopLoad()).failed).toEqual([]);
     } finally {
       deploy.kill('SIGTERM');
-      const result = await load.stop();
-      expect(result.failed).toEqual([]);
+      await deploy.exited;
+      await stopLoad();
     }
   });
 
@@ -222,6 +225,7 @@ describe('a paused release', () => {
       expect(late.json.error?.message).toMatch(/no release is being deployed/);
     } finally {
       deploy.kill('SIGTERM');
+      await deploy.exited;
     }
   });
 });

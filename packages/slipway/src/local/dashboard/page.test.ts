@@ -73,6 +73,8 @@ describe('the dashboard page', () => {
       /waits for a person until <time datetime="2026-03-01T12:30:00.000Z">2026-03-01 12:30:00 UTC<\/time>, then rolls back/,
     );
     expect(headline({ ...idle, deploy: paused })).toBe('Release v2 is paused at step 1 and waits for a person.');
+    // The event's symbol is decoration: its words say the same.
+    expect(html).toContain('<span class="mark" aria-hidden="true">⏸</span> paused at step 1</li>');
   });
 
   it('escapes what comes from events, ids and the history', () => {

@@ -162,8 +162,15 @@ function checksTable(d: DeployView): string {
 
 function recentEvents(d: DeployView): string {
   if (d.recent.length === 0) return '';
-  const items = d.recent.map((e) => `<li>${time(e.at, true)} ${escapeHtml(e.text)}</li>`).join('');
-  return `<h3>Latest events</h3><ol class="events">${items}</ol>`;
+  // Lines as `slipway deploy` prints them: a symbol (✔, ✖, ⏸…), which the words already say, then the words.
+  const items = d.recent
+    .map((e) => {
+      const space = e.text.indexOf(' ');
+      const [mark, words] = space > 0 ? [e.text.slice(0, space), e.text.slice(space + 1)] : ['', e.text];
+      return `<li>${time(e.at, true)} <span class="mark" aria-hidden="true">${escapeHtml(mark)}</span> ${escapeHtml(words)}</li>`;
+    })
+    .join('');
+  return `<h3>Latest events</h3><ul class="events">${items}</ul>`;
 }
 
 // ---- running releases ----
@@ -227,7 +234,7 @@ function historyRegion(state: DashboardState): string {
   if (state.history.length === 0) return '<p class="idle">No releases yet.</p>';
   const head = ['Release', 'Finished', 'How', 'Result', 'Duration', 'Reason', 'Report'].map((h) => `<th scope="col">${h}</th>`).join('');
   const rows = state.history.map(historyRow).join('');
-  return `<table class="history"><caption>The last ${state.history.length} releases, newest first</caption><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="history"><caption>Past releases, newest first</caption><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function historyRow(h: HistoryRow): string {

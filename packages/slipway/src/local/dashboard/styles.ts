@@ -46,7 +46,7 @@ tbody th { font-weight: 600; }
 .bar .track { fill: var(--panel); stroke: var(--line); }
 .bar .fill { fill: var(--info); }
 .reason { overflow-wrap: anywhere; }
-.events { margin: 0; padding-left: 20px; font-size: 14px; }
+.events { margin: 0; padding: 0; list-style: none; font-size: 14px; }
 .events time { color: var(--muted); font-variant-numeric: tabular-nums; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 `;
