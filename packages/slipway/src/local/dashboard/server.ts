@@ -66,7 +66,6 @@ const REPORT_CSP =
 export async function startDashboard(sources: DashboardSources, options: { port: number }): Promise<Dashboard> {
   const auth = new DashboardAuth();
   const traffic = new TrafficWindow();
-  let origin = '';
   let cookieName = '';
   let allowedHosts = new Set<string>();
 
@@ -87,9 +86,11 @@ export async function startDashboard(sources: DashboardSources, options: { port:
       if (isApi(req)) return refuse(reply, 401, 'unauthenticated', 'sign in with the link `slipway dashboard` prints');
       return reply.code(401).type('text/html; charset=utf-8').send(signInPage('You are not signed in.'));
     }
-    // The SameSite cookie already stays home; the Origin check also stops a request from another page on this machine.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin !== origin)
-      return refuse(reply, 403, 'cross_origin', `changes are accepted only from pages of ${origin}`);
+    // SameSite keeps the cookie from other sites, but every port of 127.0.0.1 is one site: the Origin check stops a
+    // page served on another port (the service itself, any local server) from changing anything.
+    const own = `http://${req.headers.host}`;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin !== own)
+      return refuse(reply, 403, 'cross_origin', `changes are accepted only from pages of ${own}`);
   });
   app.setErrorHandler((err, _req, reply) => refuse(reply, 500, 'internal', (err as Error).message));
 
@@ -129,7 +130,7 @@ export async function startDashboard(sources: DashboardSources, options: { port:
 
   await app.listen({ host: '127.0.0.1', port: options.port });
   const { port } = app.server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
   // Cookies are kept per host, not per port: the port in the name keeps two stacks' dashboards apart.
   cookieName = `slipway_dashboard_${port}`;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
