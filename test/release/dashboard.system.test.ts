@@ -71,6 +71,16 @@ describe('signing in', () => {
     expect((await post('/api/releases/any/promote', { origin: dashboard })).status).toBe(401);
   });
 
+  it('slipway status shows where the dashboard is; slipway dashboard prints a sign-in link for a person', async () => {
+    const status = await stack.slipway(['status']);
+    expect(status.stdout).toContain(`release dashboard: ${dashboard} (sign in: slipway dashboard)`);
+    const printed = await stack.slipway(['dashboard']);
+    expect(printed.code, printed.stderr).toBe(0);
+    const [link, note] = printed.stdout.split('\n');
+    expect(link).toMatch(new RegExp(`^${dashboard}/login\\?token=[A-Za-z0-9_-]{43}$`));
+    expect(note).toMatch(/open it once to sign in \(it expires at \d\d:\d\d:\d\d UTC\)/);
+  });
+
   it('exchanges a one-time link for an HttpOnly, SameSite=Strict cookie and redirects to the clean URL; the link works once', async () => {
     const link = await signInLink();
     expect(link.dashboardUrl).toBe(dashboard);
@@ -227,5 +237,25 @@ describe('a paused release', () => {
       deploy.kill('SIGTERM');
       await deploy.exited;
     }
+  });
+
+  it('a deploy whose process died shows as interrupted; Abort in the dashboard settles it, as slipway abort would', async () => {
+    const cookie = await signIn();
+    const stable = (await stack.status()).stable;
+    const deploy = stack.spawnSlipway(['deploy', '--json', '--yes']);
+    const release = String((await waitForEvent(deploy, 'step-started')).release);
+    deploy.kill('SIGKILL');
+    await deploy.exited;
+    expect((await state(cookie)).deploy).toMatchObject({ release, phase: 'interrupted', actions: ['promote', 'abort'] });
+
+    const abort = await post(`/api/releases/${release}/abort`, { cookie, origin: dashboard });
+    expect(abort.status, JSON.stringify(abort.json)).toBe(202);
+    expect(abort.json.message).toBe(`Release ${release} was interrupted; it is now rolled back.`);
+    const after = await state(cookie);
+    expect(after.deploy).toBeNull();
+    expect(after.releases.filter((r) => r.weight > 0)).toEqual([expect.objectContaining({ id: stable, weight: 100 })]);
+    expect(after.releases.map((r) => r.id)).not.toContain(release);
+    expect(after.history[0]).toMatchObject({ id: release, result: 'rolled-back' });
+    expect(stack.up.output).toContain(`dashboard: abort requested for release ${release}`);
   });
 });
