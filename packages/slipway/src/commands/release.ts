@@ -226,10 +226,12 @@ export async function decideFromDashboard(
     },
     output: log,
   };
-  const { ctx, client } = context(loaded, { json: true }, printer);
+  // Nothing for stdout: in slipway up that is its log, which gets the lines through `log`.
+  const quiet = { json: true };
+  const { ctx, client } = context(loaded, quiet, printer);
   try {
     log(`${action} requested for release ${release}`);
-    const sent = await sendDecision(ctx, action, { json: true }, release);
+    const sent = await sendDecision(ctx, action, quiet, release);
     const { settled } = sent;
     return {
       ok: true,
