@@ -44,7 +44,8 @@ export const CHROMIUM = {
 
 export default defineConfig({
   testDir: here,
-  testMatch: ['ui/**/*.spec.ts', 'api/**/*.spec.ts'],
+  // release/: Slipway's own pages, each spec on a `slipway up` stack of its own.
+  testMatch: ['ui/**/*.spec.ts', 'api/**/*.spec.ts', 'release/**/*.spec.ts'],
   // verify-fault-detection.mjs points this elsewhere so its deliberately failing run never mixes with the real one.
   outputDir: process.env.E2E_OUTPUT_DIR ?? path.join(here, 'test-results'),
   globalSetup: path.join(here, 'global-setup.ts'),

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { decideCommand, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
+import { dashboardCommand } from './commands/dashboard.js';
+import { decideCommand, decideFromDashboard, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { registerInitAndDoctor } from './commands/init-cli.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/context.js';
@@ -70,12 +71,24 @@ json(
     .command('up')
     .description('run the stable release: database, migrations, replicas, worker, router on the public port, control socket')
     .option('--port <port>', 'public port of the router (default: the PORT environment variable, else router.port in the config)')
-    .option('--no-build', 'when there is no release yet, ship the working tree without running build.command'),
-).action(async (opts: { port?: string; build: boolean; json: boolean }) => {
+    .option('--no-build', 'when there is no release yet, ship the working tree without running build.command')
+    .option('--dashboard-port <port>', 'loopback port of the release dashboard (default: any free port)', '0'),
+).action(async (opts: { port?: string; build: boolean; json: boolean; dashboardPort: string }) => {
   const loaded = await configOf();
   const port = routerPort(opts.port, process.env.PORT);
-  await runUp(loaded, { port, build: opts.build, pretty: !opts.json && process.stdout.isTTY === true });
+  const dashboard = {
+    port: parsePort('--dashboard-port', opts.dashboardPort),
+    decide: (release: string, action: 'promote' | 'abort', log: (line: string) => void) =>
+      decideFromDashboard(loaded, release, action, log),
+  };
+  await runUp(loaded, { port, build: opts.build, pretty: !opts.json && process.stdout.isTTY === true, dashboard });
 });
+
+json(program.command('dashboard').description('print a one-time sign-in link to the release dashboard of slipway up')).action(
+  async (opts: { json: boolean }) => {
+    process.exitCode = await dashboardCommand(await configOf(), opts);
+  },
+);
 
 program
   .command('down')

@@ -3,13 +3,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { wantsColour } from '../colour.js';
 import type { LoadedConfig } from '../config/config.js';
-import { DeployBlockedError, type EngineContext } from '../engine/context.js';
+import { DeployBlockedError, type DeployOutcome, type EngineContext } from '../engine/context.js';
 import { deploy } from '../engine/deploy.js';
 import { interruptedDeploy, settleInterrupted } from '../engine/recovery.js';
 import { rollBackTo } from '../engine/rollback.js';
 import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
-import { BUILDING, ReleaseStore, type HistoryEntry } from '../engine/store.js';
+import { BUILDING, ReleaseStore, type Decision, type HistoryEntry } from '../engine/store.js';
 import { ControlClient, ControlUnavailableError } from '../local/control.js';
+import type { DecisionReply } from '../local/dashboard/server.js';
 import { runningInstance } from '../local/up.js';
 import { buildRelease } from '../release/build.js';
 import { readConfiguredSecrets } from '../smoke/secrets.js';
@@ -63,13 +64,16 @@ function writeReport(store: ReleaseStore, id: string): string {
   return file;
 }
 
-function context(loaded: LoadedConfig, opts: OutputOptions): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
+function context(
+  loaded: LoadedConfig,
+  opts: OutputOptions,
+  printer = eventPrinter(opts),
+): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
   const store = new ReleaseStore(loaded.stateDir);
   if (!runningInstance(loaded.stateDir))
     throw new ControlUnavailableError(`slipway up is not running for ${loaded.stateDir}; start it first`);
   // A release in progress rides out a restart of slipway up (its router and processes keep serving meanwhile).
   const client = new ControlClient(loaded.stateDir, { reconnectMs: 30_000 });
-  const printer = eventPrinter(opts);
   const ctx = { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output, smokeSecrets: smokeSecretsOf(loaded) };
   return { ctx, store, client };
 }
@@ -80,14 +84,14 @@ function smokeSecretsOf(loaded: LoadedConfig): () => Record<string, string> {
   return () => (secrets ??= readConfiguredSecrets(loaded));
 }
 
-/** Settles a release whose deploy process died, if there is one; says whether there was. */
-async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: 'promote' | 'abort'): Promise<boolean> {
+/** Settles a release whose deploy process died, if there is one; answers how (null: there was none). */
+async function settleIfInterrupted(ctx: EngineContext, opts: OutputOptions, decision?: Decision): Promise<DeployOutcome | null> {
   const interrupted = interruptedDeploy(ctx.store);
-  if (!interrupted) return false;
+  if (!interrupted) return null;
   if (!opts.json) out.write(`release ${interrupted.release} was interrupted (deploy pid ${interrupted.pid} is gone); settling it first\n`);
-  await settleInterrupted(ctx, interrupted, decision);
+  const outcome = await settleInterrupted(ctx, interrupted, decision);
   writeReport(ctx.store, interrupted.release);
-  return true;
+  return outcome;
 }
 
 /** Old release folders go once a deploy has settled; those running, stable or in the history's last entries stay. */
@@ -137,17 +141,15 @@ export async function deployCommand(loaded: LoadedConfig, opts: DeployCommandOpt
  * `slipway promote` / `slipway abort`: a decision for the release being deployed. A running deploy acts on it
  * within a second; a deploy whose process died is settled here, the chosen way.
  */
-export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'abort', opts: OutputOptions): Promise<number> {
+export async function decideCommand(loaded: LoadedConfig, action: Decision, opts: OutputOptions): Promise<number> {
   const { ctx, store, client } = context(loaded, opts);
   try {
-    if (await settleIfInterrupted(ctx, opts, action)) return EXIT.ok;
-    const lock = store.readLock();
-    if (!lock) throw new DeployBlockedError('no release is being deployed');
-    store.writeDecision(lock.release, action);
+    const sent = await sendDecision(ctx, action, opts);
+    if (sent.settled) return EXIT.ok;
     // Follow the release until its deploy settles it, or settle it here if that process dies meanwhile.
     for (;;) {
       await sleep(200);
-      const last = store.lastEvent(lock.release);
+      const last = store.lastEvent(sent.release);
       if (last && TERMINAL_EVENTS.has(last.type)) {
         out.write(opts.json ? `${JSON.stringify(last)}\n` : `${formatEvent(last) ?? last.type}\n`);
         return last.type === 'rolled-back' && action === 'promote' ? EXIT.failed : EXIT.ok;
@@ -155,6 +157,64 @@ export async function decideCommand(loaded: LoadedConfig, action: 'promote' | 'a
       if (await settleIfInterrupted(ctx, opts, action)) return EXIT.ok;
       if (!store.readLock()) return EXIT.ok;
     }
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * The decision itself: a deploy whose process died is settled here, the chosen way; a running one is handed the
+ * decision and acts on it within a second. With `only`, nothing is done unless that release is the one being deployed.
+ */
+async function sendDecision(
+  ctx: EngineContext,
+  action: Decision,
+  opts: OutputOptions,
+  only?: string,
+): Promise<{ release: string; settled: DeployOutcome | null }> {
+  const current = interruptedDeploy(ctx.store)?.release ?? ctx.store.readLock()?.release;
+  if (!current) throw new DeployBlockedError('no release is being deployed');
+  if (current === BUILDING) throw new DeployBlockedError('the release is still being built; decide once it has started');
+  if (only !== undefined && only !== current) throw new DeployBlockedError(`release ${only} is not being deployed (${current} is)`);
+  const settled = await settleIfInterrupted(ctx, opts, action);
+  if (settled) return { release: settled.release, settled };
+  ctx.store.writeDecision(current, action);
+  return { release: current, settled: null };
+}
+
+/**
+ * The dashboard's Promote and Abort buttons: what `slipway promote` / `slipway abort` do for that release, without
+ * following it to the end (the page shows that). What the decision does is written to `log`.
+ */
+export async function decideFromDashboard(
+  loaded: LoadedConfig,
+  release: string,
+  action: Decision,
+  log: (line: string) => void,
+): Promise<DecisionReply> {
+  const printer = {
+    event(e: ReleaseEvent) {
+      const line = formatEvent(e);
+      if (line !== null) log(line);
+    },
+    output: log,
+  };
+  // Nothing for stdout: in slipway up that is its log, which gets the lines through `log`.
+  const quiet = { json: true };
+  const { ctx, client } = context(loaded, quiet, printer);
+  try {
+    log(`${action} requested for release ${release}`);
+    const sent = await sendDecision(ctx, action, quiet, release);
+    const { settled } = sent;
+    return {
+      ok: true,
+      message: settled
+        ? `Release ${release} was interrupted; it is now ${settled.result === 'promoted' ? 'promoted' : 'rolled back'}.`
+        : `Sent ${action} to the deploy of ${release}; it acts within a second.`,
+    };
+  } catch (err) {
+    if (err instanceof DeployBlockedError) return { ok: false, message: err.message };
+    throw err;
   } finally {
     await client.close();
   }
@@ -227,8 +287,9 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
   const lastStep = events.filter((e) => e.type === 'step-started').at(-1);
   const lastAnalysis = events.filter((e) => e.type === 'analysis').at(-1);
   const paused = events.findLast((e) => e.type === 'paused' || e.type === 'decision')?.type === 'paused';
+  const dashboard = runningInstance(loaded.stateDir)?.dashboardUrl ?? null;
   const status = {
-    up: state ? { url: state.publicUrl } : null,
+    up: state ? { url: state.publicUrl, dashboard } : null,
     unreachable,
     stable: store.stable(),
     weights: state?.weights ?? null,
@@ -253,6 +314,7 @@ export async function statusCommand(loaded: LoadedConfig, opts: OutputOptions): 
     return EXIT.ok;
   }
   out.write(state ? `slipway up: ${state.publicUrl}\n` : `slipway up: not reachable (${unreachable})\n`);
+  if (state && dashboard) out.write(`release dashboard: ${dashboard} (sign in: slipway dashboard)\n`);
   out.write(`stable release: ${status.stable ?? '(none)'}\n`);
   if (state) {
     out.write(

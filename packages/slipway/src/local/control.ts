@@ -8,6 +8,7 @@ import { bearerMatches, callSocket } from './socket-api.js';
 import { z } from 'zod';
 import type { Backend, BackendState } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
+import type { SignInLink } from './dashboard/server.js';
 import type { ReleaseMetrics } from '../engine/measurements.js';
 import { StackError, type LocalStack } from './stack.js';
 
@@ -32,7 +33,11 @@ const weightsBody = z.strictObject({ weights: z.record(releaseId, z.number().min
  * bearer token from `control.token` (mode 0600), so only the user who runs the stack can steer it. A token left by
  * a supervisor that died is kept, so a `slipway deploy` that was talking to that one carries on with this one.
  */
-export async function startControlServer(stack: LocalStack, stateDir: string): Promise<{ close(): Promise<void> }> {
+export async function startControlServer(
+  stack: LocalStack,
+  stateDir: string,
+  dashboard?: { signInLink(): SignInLink },
+): Promise<{ close(): Promise<void> }> {
   const socket = path.join(stateDir, CONTROL_SOCKET);
   const tokenFile = path.join(stateDir, CONTROL_TOKEN);
   const left = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
@@ -98,6 +103,8 @@ export async function startControlServer(stack: LocalStack, stateDir: string): P
     await stack.stopRelease(req.params.id);
     return { stopped: req.params.id };
   });
+  // Only the holder of the control token gets into the release dashboard.
+  if (dashboard) app.post('/v1/dashboard/sign-in', async () => dashboard.signInLink());
 
   await app.listen({ path: socket });
   chmodSync(socket, 0o600);
@@ -185,6 +192,10 @@ export class ControlClient implements Backend {
   }
   async stopRelease(id: string): Promise<void> {
     await this.call('DELETE', `/v1/releases/${encodeURIComponent(id)}`);
+  }
+  /** A one-time link into the release dashboard of this `slipway up`. */
+  dashboardSignIn(): Promise<SignInLink> {
+    return this.call('POST', '/v1/dashboard/sign-in', {});
   }
   async close(): Promise<void> {
     await this.agent.close();

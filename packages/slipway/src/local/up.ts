@@ -4,9 +4,10 @@ import { createSecureContext } from 'node:tls';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
-import { ReleaseStore } from '../engine/store.js';
+import { ReleaseStore, type Decision } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
 import { startControlServer } from './control.js';
+import { startDashboard, type Dashboard, type DecisionReply } from './dashboard/server.js';
 import { createLogSink, parseObject, type LogSink } from './logs.js';
 import { identify, isSameProcess, stopProcessGroup } from './process-identity.js';
 import { KeptRouter, RouterProcess, type RouterSettings } from './router-process.js';
@@ -19,6 +20,11 @@ export interface UpOptions {
   /** Ship the working tree as it is when there is no release yet (the caller just built it). */
   build: boolean;
   pretty: boolean;
+  /** The release dashboard: its loopback port (0: any free one) and what its Promote and Abort buttons do. */
+  dashboard: {
+    port: number;
+    decide(release: string, action: Decision, log: (line: string) => void): Promise<DecisionReply>;
+  };
 }
 
 export interface UpInstance {
@@ -26,6 +32,8 @@ export interface UpInstance {
   /** With `pid`, identifies the process (a reused pid is not it). */
   startTime?: string;
   publicUrl: string;
+  /** The release dashboard (sign in with `slipway dashboard`); absent before the stack is ready. */
+  dashboardUrl?: string;
   startedAt: string;
 }
 
@@ -89,12 +97,14 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
   let router: KeptRouter | undefined;
   let stack: LocalStack | undefined;
   let control: { close(): Promise<void> } | undefined;
+  let dashboard: Dashboard | undefined;
   const shutdown = createGracefulShutdown({
     logger,
     delayMs: 0,
     timeoutMs: config.timeouts.drain * 2 + config.timeouts.stop + 10_000,
     beginDraining: () => say('stopping: the releases (drained first), then the router, then the database'),
     steps: () => [
+      { name: 'dashboard', run: () => dashboard?.close() },
       { name: 'control socket', run: () => control?.close() },
       { name: 'releases', run: () => stack?.stopAll() },
       { name: 'router', run: () => router?.stop(config.timeouts.drain + 5_000) },
@@ -115,7 +125,13 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
   const writeInstance = (publicUrl: string) =>
     writeFileSync(
       instanceFile,
-      JSON.stringify({ pid: process.pid, startTime: self?.startTime, publicUrl, startedAt } satisfies UpInstance),
+      JSON.stringify({
+        pid: process.pid,
+        startTime: self?.startTime,
+        publicUrl,
+        dashboardUrl: dashboard?.url,
+        startedAt,
+      } satisfies UpInstance),
     );
   writeInstance(''); // claimed at once; the URL follows when the router listens
 
@@ -172,7 +188,12 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       onOutput: (line, stream, source) => logs.child(line, stream, source),
       onNotice: (level, message) => logs.own(level, message),
     });
-    control = await startControlServer(stack, stateDir);
+    const decide = options.dashboard.decide;
+    dashboard = await startDashboard(
+      { backend: stack, store, decide: (release, action) => decide(release, action, (line) => logs.own('info', `dashboard: ${line}`)) },
+      { port: options.dashboard.port },
+    );
+    control = await startControlServer(stack, stateDir, dashboard);
 
     if (previous && previous.releases.length > 0) {
       say(`adopting the releases an earlier slipway up left running: ${previous.releases.map((r) => r.id).join(', ')}`);
@@ -185,10 +206,12 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     // Adopted, the releases keep the weights they had (a deploy in progress carries on); started cold, it takes all traffic.
     if (!adopted) await stack.setWeights({ [stable]: 100 });
     writeInstance(publicUrl);
-    say(`ready at ${publicUrl} (release ${stable})`, { url: publicUrl, release: stable });
+    say(`ready at ${publicUrl} (release ${stable})`, { url: publicUrl, release: stable, dashboard: dashboard.url });
+    say(`release dashboard at ${dashboard.url}: slipway dashboard prints a sign-in link`, { dashboard: dashboard.url });
     if (options.pretty) {
       process.stdout.write(
         `\n  running release ${stable} at ${publicUrl}  (API docs: ${publicUrl}/docs)\n` +
+          `  release dashboard: ${dashboard.url}  (sign in: npm run slipway -- dashboard)\n` +
           `  ship the working tree: npm run slipway -- deploy    Ctrl-C stops everything\n\n`,
       );
     }
