@@ -42,8 +42,11 @@ describe('findFreePort', () => {
     await expect(listen(instead)).resolves.toBeDefined();
   });
 
-  it('does not hand out a preferred port again once it was handed out', async () => {
-    const first = await findFreePort();
-    expect(await findFreePort({ prefer: first })).not.toBe(first);
+  it('gives back a preferred port it handed out before, once that port is free again (a server restarted on its own port)', async () => {
+    const port = await findFreePort();
+    const server = await listen(port);
+    await new Promise((resolve) => server.close(resolve));
+    servers.splice(servers.indexOf(server), 1);
+    expect(await findFreePort({ prefer: port })).toBe(port);
   });
 });

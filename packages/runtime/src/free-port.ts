@@ -1,10 +1,22 @@
+import { createServer } from 'node:net';
 import getPort from 'get-port';
 
 /**
- * A TCP port on `host` that nothing listens on right now: `prefer` when it is free, else one the OS picks. Never one
- * this process handed out before (get-port's `reserve`): the OS may offer a port again as soon as the probe closed it,
- * before whoever got it has bound it, so two calls in a row (a service's port and its metrics port) could get the same.
+ * A TCP port on `host` that nothing listens on right now: `prefer` when it is free (even if this process handed it
+ * out before — a server restarted on its own port), else one the OS picks that this process never handed out before
+ * (get-port's `reserve`): the OS may offer a port again as soon as the probe closed it, before whoever got it has
+ * bound it, so two calls in a row (a service's port and its metrics port) could otherwise get the same.
  */
-export function findFreePort(options: { host?: string; prefer?: number } = {}): Promise<number> {
-  return getPort({ host: options.host ?? '127.0.0.1', reserve: true, ...(options.prefer !== undefined && { port: options.prefer }) });
+export async function findFreePort(options: { host?: string; prefer?: number } = {}): Promise<number> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.prefer !== undefined && (await isFree(options.prefer, host))) return options.prefer;
+  return getPort({ host, reserve: true });
+}
+
+function isFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }
