@@ -127,7 +127,7 @@ export class ProxiedExchange {
     }
     const bodyUntouched = !(this.body?.readableDidRead ?? false);
     if (!reachedUpstream && bodyUntouched && isConnectError(err)) {
-      this.eject(upstream, err);
+      ejectUpstream(this.ctx, upstream, err);
       this.start();
       return;
     }
@@ -145,18 +145,6 @@ export class ProxiedExchange {
       this.res.setHeader(RELEASE_HEADER, release);
       this.answerJson(502, { error: { code: 'bad_gateway', message } });
     }
-  }
-
-  private eject(upstream: Upstream, err: unknown): void {
-    this.ctx.counters(upstream.release).connectFailures += 1;
-    upstream.ejectedUntil = Date.now() + this.ctx.ejectMs;
-    this.ctx.emit({
-      type: 'upstream-ejected',
-      release: upstream.release,
-      upstream: upstream.origin,
-      untilMs: upstream.ejectedUntil,
-      error: describe(err),
-    });
   }
 
   private answerJson(status: number, body: unknown): void {
@@ -255,12 +243,26 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Leaves an upstream whose connection failed out of the table for `ejectMs`, and says so. */
+export function ejectUpstream(ctx: ExchangeContext, upstream: Upstream, err: unknown): void {
+  ctx.counters(upstream.release).connectFailures += 1;
+  upstream.ejectedUntil = Date.now() + ctx.ejectMs;
+  ctx.emit({
+    type: 'upstream-ejected',
+    release: upstream.release,
+    upstream: upstream.origin,
+    untilMs: upstream.ejectedUntil,
+    error: describe(err),
+  });
+}
+
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
-function isConnectError(err: unknown): boolean {
+/** The connection to the upstream was never established, so the request never reached it. */
+export function isConnectError(err: unknown): boolean {
   const code = errorCode(err);
   return code !== undefined && CONNECT_ERROR_CODES.has(code);
 }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { forwardHeaders, readCookie, requestPath } from './router-headers.js';
 import type { Release, RoutingTable, Upstream } from './router-table.js';
-import { describe, RELEASE_HEADER, type ExchangeContext } from './router-exchange.js';
+import { describe, ejectUpstream, isConnectError, RELEASE_HEADER, type ExchangeContext } from './router-exchange.js';
 
 /** A relayed message waits in the sending side's buffer; past this the receiving side stops reading. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -140,16 +140,8 @@ export class WebSocketRelays {
     server.once('error', (err) => {
       if (opened) return;
       opened = true;
-      if (isRefused(err)) {
-        this.ctx.counters(upstream.release).connectFailures += 1;
-        upstream.ejectedUntil = Date.now() + this.ctx.ejectMs;
-        this.ctx.emit({
-          type: 'upstream-ejected',
-          release: upstream.release,
-          upstream: upstream.origin,
-          untilMs: upstream.ejectedUntil,
-          error: describe(err),
-        });
+      if (isConnectError(err)) {
+        ejectUpstream(this.ctx, upstream, err);
         if (!socket.destroyed) this.connect(req, socket, head, preferred, tried, startedAt);
         return;
       }
@@ -235,11 +227,6 @@ function pipeMessages(from: WebSocket, to: WebSocket): void {
 /** 1005 (no code) and 1006 (abnormal) are reported locally but may not be sent. */
 function sendableCode(code: number): number {
   return code === 1005 || code === 1006 || code === 1015 ? 1000 : code;
-}
-
-function isRefused(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT';
 }
 
 function forwardRefusal(socket: Duplex, response: IncomingMessage, release: string): void {
