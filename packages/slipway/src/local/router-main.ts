@@ -7,6 +7,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { sendJson } from './router-headers.js';
 import { TrafficRouter, type RouteTarget } from './router.js';
 import { bearerMatches } from './socket-api.js';
 
@@ -61,33 +62,33 @@ const bodies = {
 };
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!bearerMatches(req.headers.authorization, token)) return send(res, 401, { error: 'unauthenticated' });
+  if (!bearerMatches(req.headers.authorization, token)) return sendJson(res, 401, { error: 'unauthenticated' });
   const body = req.method === 'GET' ? undefined : await readJson(req);
   const route = `${req.method} ${req.url}`;
   switch (route) {
     case 'GET /v1/state':
-      return send(res, 200, { pid: process.pid, port, generation, changes });
+      return sendJson(res, 200, { pid: process.pid, port, generation, changes });
     case 'GET /v1/metrics':
-      return send(res, 200, router.metrics());
+      return sendJson(res, 200, router.metrics());
     case 'PUT /v1/routes': {
       const { routes } = bodies.routes.parse(body);
       router.setRoutes(routes as RouteTarget[]);
       generation += 1;
       changes.push({ generation, at: new Date().toISOString(), weights: Object.fromEntries(routes.map((r) => [r.release, r.weight])) });
       if (changes.length > 50) changes.shift();
-      return send(res, 200, { generation });
+      return sendJson(res, 200, { generation });
     }
     case 'PUT /v1/ready': {
       const { upstream, ready } = bodies.ready.parse(body);
       router.setReady(upstream, ready);
-      return send(res, 200, {});
+      return sendJson(res, 200, {});
     }
     case 'POST /v1/drained': {
       await router.whenDrained(bodies.drained.parse(body).upstreams);
-      return send(res, 200, {});
+      return sendJson(res, 200, {});
     }
     default:
-      return send(res, 404, { error: `no route ${route}` });
+      return sendJson(res, 404, { error: `no route ${route}` });
   }
 }
 
@@ -106,14 +107,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 const control = createServer((req, res) => {
-  handle(req, res).catch((err: unknown) => send(res, 400, { error: err instanceof Error ? err.message : String(err) }));
+  handle(req, res).catch((err: unknown) => sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) }));
 });
 
 let stopping = false;
@@ -128,11 +123,11 @@ async function stop(why: string): Promise<void> {
   process.exit(0);
 }
 
-const { port } = await router.start();
+const { port, redirectPort } = await router.start();
 rmSync(settings.socket, { force: true });
 await new Promise<void>((resolve) => control.listen(settings.socket, resolve));
 chmodSync(settings.socket, 0o600);
-log({ type: 'listening', port, pid: process.pid });
+log({ type: 'listening', port, ...(redirectPort === undefined ? {} : { redirectPort }), pid: process.pid });
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 // No terminal, no supervisor to hang up on: it runs until told to stop. SIGHUP reads the certificate again.

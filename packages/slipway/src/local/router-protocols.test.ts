@@ -8,7 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -169,7 +169,9 @@ describe('router: streaming responses', () => {
 });
 
 describe('router: WebSockets', () => {
-  async function wsUpstream(name: string): Promise<{ origin: string; closes: number[]; connections: () => number }> {
+  async function wsUpstream(
+    name: string,
+  ): Promise<{ origin: string; closes: number[]; connections: () => number; handshakes: () => number }> {
     const server = createServer((_req, res) => res.end(name));
     const wss = new WebSocketServer({
       server,
@@ -177,6 +179,8 @@ describe('router: WebSockets', () => {
       verifyClient: (info: { req: IncomingMessage }) => info.req.url !== '/private',
     });
     const closes: number[] = [];
+    let handshakes = 0;
+    wss.on('headers', () => (handshakes += 1));
     wss.on('connection', (socket, req) => {
       socket.send(JSON.stringify({ hello: name, proto: req.headers['x-forwarded-proto'] }));
       socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `${name}:${String(data)}`, { binary: isBinary }));
@@ -184,7 +188,7 @@ describe('router: WebSockets', () => {
     });
     cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
     const origin = await listen(server);
-    return { origin, closes, connections: () => wss.clients.size };
+    return { origin, closes, connections: () => wss.clients.size, handshakes: () => handshakes };
   }
 
   function open(port: number, protocols: string[] = []): Promise<{ ws: WebSocket; release: string; first: string }> {
@@ -229,6 +233,48 @@ describe('router: WebSockets', () => {
     expect(await closed).toBe(4000);
     await expect.poll(() => [...a.closes, ...b.closes]).toEqual([4000]);
     await expect.poll(() => router.metrics().webSockets.r1!.open).toBe(0);
+  });
+
+  it('gives the client the subprotocol the upstream chose, and none when it chose none', async () => {
+    const a = await wsUpstream('a');
+    const { router, port } = await startRouter();
+    router.setRoutes([{ release: 'r1', weight: 1, upstreams: [a.origin] }]);
+    expect((await open(port, ['chat.v1', 'chat.v2'])).ws.protocol).toBe('chat.v2');
+    expect((await open(port)).ws.protocol).toBe('');
+  });
+
+  /** A raw handshake on a TCP socket: the status line the router answers with, or 'closed'. */
+  function rawHandshake(port: number, headers: string[], resetEarly = false): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${headers.join('\r\n')}\r\n\r\n`,
+        );
+        if (resetEarly) socket.resetAndDestroy();
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text.split('\r\n')[0] || 'closed'));
+      socket.on('error', () => undefined);
+    });
+  }
+
+  it('refuses a malformed handshake with 400 before reaching any upstream, and outlives a client that resets mid-handshake', async () => {
+    const a = await wsUpstream('a');
+    const { router, port } = await startRouter();
+    router.setRoutes([{ release: 'r1', weight: 1, upstreams: [a.origin] }]);
+    const valid = ['Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13'];
+    expect(await rawHandshake(port, [...valid, 'Sec-WebSocket-Protocol: a b'])).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawHandshake(port, [...valid, 'Sec-WebSocket-Protocol: a, a'])).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawHandshake(port, ['Sec-WebSocket-Key: short', 'Sec-WebSocket-Version: 13'])).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawHandshake(port, [valid[0]!, 'Sec-WebSocket-Version: 7'])).toMatch(/^HTTP\/1\.1 400/);
+    expect(a.handshakes()).toBe(0);
+    for (let i = 0; i < 5; i += 1) await rawHandshake(port, valid, true);
+    // Still serving, and no upstream connection left behind by the clients that went away.
+    const { ws } = await open(port);
+    expect(await reply(ws, 'alive')).toBe('a:alive');
+    await expect.poll(() => a.connections()).toBe(1);
+    expect(router.metrics().releases.r1!.statusClasses['5xx']).toBe(0);
   });
 
   it('passes an upstream’s refusal of the upgrade on as its own answer', async () => {

@@ -22,22 +22,18 @@ export function readTlsFiles(files: TlsFiles): Pick<SecureContextOptions, 'cert'
 }
 
 /**
- * Calls `onChange` (debounced) when the certificate or key file is written or replaced. The folders are watched,
- * not the files, so that a file replaced by a rename (as certbot and cert-manager do) is still seen.
+ * Calls `onChange` (debounced) when anything changes in the folders of the certificate and key: the folders are
+ * watched, not the files, so that a file replaced by a rename (certbot) or a swapped symlink (a Kubernetes secret
+ * volume's `..data`) is still seen. A folder that can no longer be watched is reported through `onError`.
  */
-export function watchTlsFiles(files: TlsFiles, onChange: () => void): () => void {
-  const names = new Map<string, Set<string>>();
-  for (const file of [files.cert, files.key]) {
-    const dir = path.dirname(path.resolve(file));
-    names.set(dir, (names.get(dir) ?? new Set()).add(path.basename(file)));
-  }
+export function watchTlsFiles(files: TlsFiles, onChange: () => void, onError: (message: string) => void): () => void {
+  const dirs = new Set([files.cert, files.key].map((file) => path.dirname(path.resolve(file))));
   let timer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = [...names].map(([dir, wanted]) =>
-    watch(dir, (_event, name) => {
-      if (name !== null && !wanted.has(name.toString())) return;
+  const watchers: FSWatcher[] = [...dirs].map((dir) =>
+    watch(dir, () => {
       clearTimeout(timer);
       timer = setTimeout(onChange, 100);
-    }),
+    }).on('error', (err) => onError(`cannot watch ${dir} for certificate changes: ${err.message}`)),
   );
   return () => {
     clearTimeout(timer);

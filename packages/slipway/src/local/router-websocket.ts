@@ -35,11 +35,17 @@ interface Relay {
  * release stops taking traffic, its connections are closed with 1001 after the drain timeout, and clients reconnect.
  */
 export class WebSocketRelays {
-  private readonly server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  private readonly server = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
+    // The client gets the subprotocol its upstream chose, or none when the upstream chose none.
+    handleProtocols: (_offered, req) => this.handshakes.get(req)?.protocol || false,
+  });
   private readonly relays = new Set<Relay>();
   private readonly counts = new Map<string, WebSocketCounts>();
-  /** The release each handshake in progress was routed to, for its response headers. */
-  private readonly handshakes = new WeakMap<IncomingMessage, string>();
+  /** The release each handshake in progress was routed to and the subprotocol its upstream chose. */
+  private readonly handshakes = new WeakMap<IncomingMessage, { release: string; protocol: string }>();
 
   constructor(
     private readonly ctx: ExchangeContext,
@@ -47,15 +53,18 @@ export class WebSocketRelays {
     private readonly connectTimeoutMs: number,
   ) {
     this.server.on('headers', (out: string[], req: IncomingMessage) => {
-      const release = this.handshakes.get(req);
-      if (release !== undefined) out.push(`${RELEASE_HEADER}: ${release}`, ...this.extraHeaderLines());
+      const handshake = this.handshakes.get(req);
+      if (handshake !== undefined) out.push(`${RELEASE_HEADER}: ${handshake.release}`, ...this.extraHeaderLines());
     });
   }
 
   /** Handles a server's `upgrade` event. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      rejectRaw(socket, 400, 'only WebSocket upgrades are proxied');
+    // Node takes its own error listener off the socket before `upgrade`; a client reset must not crash the router.
+    socket.on('error', () => socket.destroy());
+    const problem = handshakeProblem(req);
+    if (problem !== undefined) {
+      rejectRaw(socket, 400, problem);
       return;
     }
     const cookie = this.ctx.stickyCookie ? readCookie(req.headers.cookie, this.ctx.stickyCookie) : undefined;
@@ -114,10 +123,7 @@ export class WebSocketRelays {
       return;
     }
     tried.add(upstream);
-    const protocols = (req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
+    const protocols = offeredProtocols(req);
     const headers = forwardHeaders(req, this.ctx.proto);
     for (const name of Object.keys(headers)) if (name.startsWith('sec-websocket-')) delete headers[name];
     const url = `ws://${new URL(upstream.origin).host}${requestPath(req.url ?? '/')}`;
@@ -128,8 +134,10 @@ export class WebSocketRelays {
       maxPayload: 64 * 1024 * 1024,
     });
     let opened = false;
+    let relayed = false;
+    // Until the relay runs, the upstream connection is this handshake's alone: it ends with the client's socket.
     socket.once('close', () => {
-      if (!opened) server.terminate();
+      if (!relayed) server.terminate();
     });
     server.once('unexpected-response', (_request, response) => {
       opened = true;
@@ -140,6 +148,10 @@ export class WebSocketRelays {
     server.once('error', (err) => {
       if (opened) return;
       opened = true;
+      if (socket.destroyed) {
+        this.ctx.counters(upstream.release).clientAborts += 1;
+        return;
+      }
       if (isConnectError(err)) {
         ejectUpstream(this.ctx, upstream, err);
         if (!socket.destroyed) this.connect(req, socket, head, preferred, tried, startedAt);
@@ -156,8 +168,11 @@ export class WebSocketRelays {
         server.close(GOING_AWAY);
         return;
       }
-      this.handshakes.set(req, upstream.release);
-      this.server.handleUpgrade(req, socket, head, (client) => this.relay(upstream, client, server, startedAt));
+      this.handshakes.set(req, { release: upstream.release, protocol: server.protocol });
+      this.server.handleUpgrade(req, socket, head, (client) => {
+        relayed = true;
+        this.relay(upstream, client, server, startedAt);
+      });
     });
   }
 
@@ -206,6 +221,31 @@ export class WebSocketRelays {
   private extraHeaderLines(): string[] {
     return Object.entries(this.ctx.extraHeaders).flatMap(([name, value]) => (value === undefined ? [] : [`${name}: ${String(value)}`]));
   }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  return (req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/**
+ * What is wrong with a client's WebSocket handshake, checked before any upstream is dialled (the checks `ws` makes
+ * when it completes the handshake, so that it never refuses one the router already relayed upstream).
+ */
+function handshakeProblem(req: IncomingMessage): string | undefined {
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return 'only WebSocket upgrades are proxied';
+  if (req.method !== 'GET') return 'a WebSocket handshake is a GET request';
+  if (!WEBSOCKET_KEY.test(req.headers['sec-websocket-key'] ?? '')) return 'missing or invalid Sec-WebSocket-Key';
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '8' && version !== '13') return 'unsupported Sec-WebSocket-Version (13 expected)';
+  const protocols = offeredProtocols(req);
+  if (protocols.some((p) => !TOKEN.test(p)) || new Set(protocols).size !== protocols.length) return 'invalid Sec-WebSocket-Protocol';
+  return undefined;
 }
 
 /** Messages from one end to the other, frame type kept; a full receiver pauses the sender; a close is passed on. */

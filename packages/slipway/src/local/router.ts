@@ -159,7 +159,12 @@ export class TrafficRouter {
     server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => this.upgrade(req, socket, head));
     this.servers.push(server);
     const port = await listen(server, this.options.port, this.options.host);
-    if (this.tls?.watch !== false && this.tls) this.stopWatching = watchTlsFiles(this.tls, () => this.reloadCertificate());
+    if (this.tls?.watch !== false && this.tls)
+      this.stopWatching = watchTlsFiles(
+        this.tls,
+        () => this.reloadCertificate(),
+        (message) => this.onEvent({ type: 'certificate-reload-failed', message }),
+      );
     if (this.tls?.redirectPort === undefined) return { port };
     const redirect = createHttpServer((req, res) => redirectToHttps(req, res, port));
     this.servers.push(redirect);

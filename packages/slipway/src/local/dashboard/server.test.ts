@@ -53,8 +53,8 @@ async function signIn(host = '127.0.0.1'): Promise<string> {
   return String(res.headers['set-cookie']).split(';')[0]!;
 }
 
-async function call(method: 'GET' | 'POST', route: string, headers: Record<string, string> = {}) {
-  const res = await request(new URL(route, dashboard.url), { method, headers });
+async function call(method: 'GET' | 'POST', route: string, headers: Record<string, string> = {}, body?: string) {
+  const res = await request(new URL(route, dashboard.url), { method, headers, ...(body === undefined ? {} : { body }) });
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }
 
@@ -83,6 +83,18 @@ describe('the dashboard server', () => {
     expect(res.statusCode).toBe(202);
     expect(await res.body.json()).toEqual({ release: 'v1', action: 'abort', message: 'sent' });
     expect(decisions.splice(0)).toEqual([{ release: 'v1', action: 'abort' }]);
+  });
+
+  it('answers a malformed body with 400, not 500, and decides nothing', async () => {
+    const cookie = await signIn();
+    const res = await call(
+      'POST',
+      '/api/releases/v1/promote',
+      { cookie, origin: dashboard.url, 'content-type': 'application/json' },
+      '{not json',
+    );
+    expect(res.status).toBe(400);
+    expect(decisions).toEqual([]);
   });
 
   it('answers 409 with the reason when the decision is refused, and 404 for unknown actions and unsafe ids', async () => {

@@ -92,7 +92,12 @@ export async function startDashboard(sources: DashboardSources, options: { port:
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin !== own)
       return refuse(reply, 403, 'cross_origin', `changes are accepted only from pages of ${own}`);
   });
-  app.setErrorHandler((err, _req, reply) => refuse(reply, 500, 'internal', (err as Error).message));
+  app.setErrorHandler((err, _req, reply) => {
+    // A client's mistake (malformed JSON, a content type not accepted) keeps its 4xx; only the dashboard's own failures are 500.
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return refuse(reply, status, 'bad_request', (err as Error).message);
+    return refuse(reply, 500, 'internal', (err as Error).message);
+  });
 
   const view = liveView(sources, traffic);
   let deciding: Promise<unknown> = Promise.resolve();
