@@ -25,9 +25,21 @@ let first: TestCertificate;
 let second: TestCertificate;
 let liveCert: { cert: string; key: string };
 let tls: Agent;
+let ackDir: string;
 
-const SERVER = `import { createServer } from 'node:http';
+const SERVER = `import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
+
+async function acknowledgement(name) {
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    if (existsSync(path.join(process.env.ACK_DIR, name))) return true;
+    await sleep(20);
+  }
+  return false;
+}
 
 const version = process.env.APP_VERSION ?? 'dev';
 const broken = process.env.BROKEN === '1';
@@ -46,17 +58,19 @@ const server = createServer((req, res) => {
     return req.on('end', () => json(res, 200, { stored: true }));
   }
   if (pathname === '/events') {
+    // Each event after the first is sent once the client has acknowledged the one before (a file it writes in
+    // ACK_DIR), and says whether that acknowledgement came: a proxy that held events back would starve it.
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    let n = 0;
-    const timer = setInterval(() => {
-      n += 1;
-      res.write('data: ' + JSON.stringify({ n, sentAt: Date.now() }) + '\\n\\n');
-      if (n === 3) {
-        clearInterval(timer);
-        res.end();
+    const stream = new URL(req.url, 'http://localhost').searchParams.get('stream');
+    void (async () => {
+      let acknowledged = true;
+      for (let n = 1; n <= 3; n += 1) {
+        res.write('data: ' + JSON.stringify({ n, previousAcknowledged: acknowledged }) + '\\n\\n');
+        if (n < 3) acknowledged = await acknowledgement(stream + '-' + n);
       }
-    }, 500);
-    return res.on('close', () => clearInterval(timer));
+      res.end();
+    })();
+    return;
   }
   if (broken) return json(res, 500, { error: 'broken' });
   json(res, 200, { version, pid: process.pid });
@@ -191,7 +205,10 @@ export default {
 };
 `,
   );
-  up = spawnSlipway(['-c', configFile, 'up', '--json'], { cwd: source });
+  ackDir = path.join(dir, 'acks');
+  mkdirSync(ackDir);
+  // The replicas inherit slipway up's environment: ACK_DIR reaches the service.
+  up = spawnSlipway(['-c', configFile, 'up', '--json'], { cwd: source, env: { ACK_DIR: ackDir } });
   url = (JSON.parse(await up.waitForOutput(/"msg":"ready at /, 60_000)) as { url: string }).url;
 }, 120_000);
 
@@ -273,20 +290,24 @@ describe('your own service, set up by slipway init, released over HTTPS', () => 
     expect(after.statusClasses['5xx']).toBe(fivesBefore);
   });
 
-  it('delivers server-sent events as they are sent: each arrives before the next one is sent', async () => {
-    const res = await request(`${url}/events`, { dispatcher: tls, headers: { accept: 'text/event-stream' } });
-    const arrivals: { n: number; sentAt: number; receivedAt: number }[] = [];
+  it('delivers server-sent events as they are written: the service sends each only after the client acknowledged the one before', async () => {
+    const res = await request(`${url}/events?stream=s1`, { dispatcher: tls, headers: { accept: 'text/event-stream' } });
+    const events: { n: number; previousAcknowledged: boolean }[] = [];
     let buffer = '';
     for await (const chunk of res.body) {
       buffer += String(chunk);
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const event = JSON.parse(buffer.slice(0, end).replace(/^data: /, '')) as { n: number; sentAt: number };
+        const event = JSON.parse(buffer.slice(0, end).replace(/^data: /, '')) as { n: number; previousAcknowledged: boolean };
         buffer = buffer.slice(end + 2);
-        arrivals.push({ ...event, receivedAt: Date.now() });
+        events.push(event);
+        writeFileSync(path.join(ackDir, `s1-${event.n}`), '');
       }
     }
-    expect(arrivals.map((a) => a.n)).toEqual([1, 2, 3]);
-    for (let i = 0; i + 1 < arrivals.length; i += 1) expect(arrivals[i]!.receivedAt).toBeLessThanOrEqual(arrivals[i + 1]!.sentAt);
+    expect(events).toEqual([
+      { n: 1, previousAcknowledged: true },
+      { n: 2, previousAcknowledged: true },
+      { n: 3, previousAcknowledged: true },
+    ]);
   });
 
   it('gives the next connection a certificate replaced on disk, with no request failed', async () => {
