@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificate } from '../helpers/certificates.js';
 import { childPids, finished, isRunning, spawnSlipway, type ServiceProcess } from '../helpers/process.js';
 import { parseEvents } from '../helpers/slipway-stack.js';
 
@@ -180,6 +181,23 @@ describe('a service that is not streams, without a database', () => {
     await up.exited;
     expect(started.every(isRunning)).toBe(true);
     expect((await get()).greeting).toBe('hello from greeting 2.0.0'); // served with no supervisor
+
+    // A config whose router settings changed meanwhile: the next slipway up adopts the running router as it is, says
+    // so, and keeps advertising what that router serves (plain HTTP), not what the config now asks for.
+    const certificate = makeCertificate(path.join(dir, 'certs'));
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(
+      configFile,
+      config.replace('"router": {', `"router": {\n    "tls": ${JSON.stringify({ cert: certificate.cert, key: certificate.key })},`),
+    );
+    const again = spawnSlipway(['-c', configFile, 'up', '--no-build', '--json'], { cwd: dir });
+    const ready = JSON.parse(await again.waitForOutput(/"msg":"ready at /, 60_000)) as { url: string };
+    expect(ready.url).toBe(url);
+    expect(again.output).toMatch(/the adopted router keeps the settings it started with/);
+    again.kill('SIGKILL');
+    await again.exited;
+    writeFileSync(configFile, config);
+
     const down = await slipway(['down']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/^stopped what an earlier slipway up left running: the router, 2 processes$/m);

@@ -28,6 +28,8 @@ export interface RouterRecord {
   port: number;
   socket: string;
   token: string;
+  /** What it was started with: an adopted router keeps these until it is replaced (absent in older state files). */
+  settings?: RouterSettings;
 }
 
 export interface RoutingChange {
@@ -85,7 +87,7 @@ export class RouterProcess {
     const identity = child.pid === undefined ? null : identify(child.pid);
     if (!identity) throw new RouterUnavailableError('the router process could not be started');
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const router = new RouterProcess({ identity, port: 0, socket, token }, logsDir, opts.onLine, from);
+    const router = new RouterProcess({ identity, port: 0, socket, token, settings: opts.settings }, logsDir, opts.onLine, from);
     for (const deadline = Date.now() + 15_000; ;) {
       const state = await Promise.race([router.state().catch(() => null), exited.then((code) => ({ exited: code }))]);
       let failure: string | null = null;
@@ -201,7 +203,9 @@ export class KeptRouter {
   private async restart(): Promise<void> {
     this.restarting = (async () => {
       await this.current.close().catch(() => undefined);
-      const settings = { ...this.opts.settings, port: this.current.record.port || this.opts.settings.port };
+      // A replacement keeps what the router it replaces was started with (its scheme is the stack's public URL).
+      const kept = this.current.record.settings ?? this.opts.settings;
+      const settings = { ...kept, port: this.current.record.port || kept.port };
       const next = await RouterProcess.start({ stateDir: this.opts.stateDir, settings, onLine: this.opts.onLine });
       try {
         // Readiness first: the table must not send a request to a replica known to be unready.

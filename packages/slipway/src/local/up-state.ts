@@ -45,7 +45,25 @@ const savedProcess = z.object({
   identity: identity.nullable(),
 });
 const upState = z.object({
-  router: z.object({ identity, port: z.number().int(), socket: z.string(), token: z.string() }).nullable(),
+  router: z
+    .object({
+      identity,
+      port: z.number().int(),
+      socket: z.string(),
+      token: z.string(),
+      settings: z
+        .object({
+          host: z.string(),
+          port: z.number().int(),
+          stickyCookie: z.union([z.string(), z.literal(false)]),
+          drainTimeoutMs: z.number(),
+          tls: z
+            .object({ cert: z.string(), key: z.string(), redirectPort: z.number().optional(), hstsMaxAge: z.number().optional() })
+            .optional(),
+        })
+        .optional(),
+    })
+    .nullable(),
   releases: z.array(
     z.object({
       id: z.string(),

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { isDeepStrictEqual } from 'node:util';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
@@ -175,7 +176,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       onReplaced: () => stack?.persist(),
     });
     const { port } = routerProcess.record;
-    const scheme = config.router.tls ? 'https' : 'http';
+    const scheme = (routerProcess.record.settings ?? settings).tls ? 'https' : 'http';
     const publicUrl = `${scheme}://${config.router.host === '0.0.0.0' ? 'localhost' : config.router.host}:${port}`;
     stack = new LocalStack(config, router, databaseUrl, publicUrl, stateDir, {
       onProcessEvent: (e) =>
@@ -287,6 +288,11 @@ async function adoptOrStartRouter(
     const adopted = await RouterProcess.adopt(left, stateDir, onLine);
     if (adopted) {
       logs.own('info', `router adopted from an earlier slipway up (pid ${left.identity.pid}), still serving on port ${left.port}`);
+      if (left.settings && !sameRouterSettings(left.settings, settings))
+        logs.own(
+          'warn',
+          "the adopted router keeps the settings it started with; stop everything (slipway down) to apply the config's router and tls settings",
+        );
       return adopted;
     }
     if (isSameProcess(left.identity)) {
@@ -295,6 +301,11 @@ async function adoptOrStartRouter(
     }
   }
   return RouterProcess.start({ stateDir, settings: left ? { ...settings, port: settings.port || left.port } : settings, onLine });
+}
+
+/** Whether a router started with `a` serves as one started with `b` would (the port aside: it is kept). */
+function sameRouterSettings(a: RouterSettings, b: RouterSettings): boolean {
+  return isDeepStrictEqual({ ...a, port: 0 }, { ...b, port: 0 });
 }
 
 /** The router's HTTPS settings from router.tls, with paths resolved against the config file. */
