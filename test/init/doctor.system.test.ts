@@ -302,7 +302,9 @@ setTimeout(() => { throw new Error('SECRET_KEY is not set'); }, 300);
     expect(code).toBe(0);
     const [cwd, databaseUrl] = readFileSync(migrated, 'utf8').split(' ');
     expect(path.relative(dir, cwd!)).toMatch(/^\.slipway\/doctor\/doctor-[^/]+\/app$/);
-    expect(new URL(databaseUrl!).pathname).toBe('/doctor_embedded');
+    // Its own database, never the one slipway up serves, dropped afterwards.
+    expect(new URL(databaseUrl!).pathname).toMatch(/^\/doctor_embedded_doctor_\d+$/);
+    expect(report.notes.some((n: string) => /throwaway database \(doctor_embedded_doctor_\d+\), dropped afterwards/.test(n))).toBe(true);
     expectNothingLeft(dir, report);
     expect(postgresProcessesUnder(dir)).toEqual([]);
   });

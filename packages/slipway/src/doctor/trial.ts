@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
+import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { ReleaseStore } from '../engine/store.js';
 import { assembleRelease, releaseId } from '../release/build.js';
@@ -90,7 +90,15 @@ export async function trialDatabase(
   let server: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   try {
     server = await startEmbeddedPostgres({ dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir) });
-    const url = await ensureDatabase(server.url, config.database.embedded.name);
+    // A database of its own, dropped afterwards: the server may be the one slipway up runs, and the working tree's
+    // migrations must never reach the live database without a deploy's safety lint and restore point.
+    const name = `${config.database.embedded.name}_doctor_${process.pid}`;
+    const adminUrl = server.url;
+    const url = await ensureDatabase(adminUrl, name);
+    const stop = async () => {
+      await dropDatabase(adminUrl, name).catch(() => undefined);
+      await server!.stop();
+    };
     if (config.migrations) {
       progress({ step: 'database', message: `migrating: ${config.migrations.command.join(' ')}` });
       await runCommand(
@@ -100,7 +108,7 @@ export async function trialDatabase(
         () => undefined,
       );
     }
-    return { url, notes: [], stop: () => server!.stop() };
+    return { url, notes: [`the service ran against a throwaway database (${name}), dropped afterwards`], stop };
   } catch (err) {
     await server?.stop();
     const [title, ...detail] = (err as Error).message.split('\n');
