@@ -62,6 +62,17 @@ describe('a deploy whose process died', () => {
     expect(interruptedDeploy(h.store)).toBeNull();
   });
 
+  it('is settled once when two commands (the dashboard and slipway abort) settle it at the same time', async () => {
+    const h = await deployThatDies();
+    const next = h.successor();
+    const interrupted = interruptedDeploy(next.store)!;
+    const results = await Promise.allSettled([settleInterrupted(next.ctx, interrupted), settleInterrupted(next.ctx, interrupted)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/already being settled/);
+    expect(next.events.filter((e) => e.type === 'rolled-back')).toHaveLength(1);
+    expect(h.store.history().filter((e) => e.id === 'v2')).toHaveLength(1);
+  });
+
   it('is promoted when the person asks for it (slipway promote), the stable release kept warm', async () => {
     const h = await deployThatDies();
     const next = h.successor();

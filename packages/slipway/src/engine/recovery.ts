@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isProcessAlive } from '@slipway/runtime';
-import { clockOf, eventEmitter, type DeployOutcome, type EngineContext } from './context.js';
+import { clockOf, DeployBlockedError, eventEmitter, type DeployOutcome, type EngineContext } from './context.js';
 import { recordDeploy } from './history.js';
 import type { ReleaseStore } from './store.js';
 import { promote, rollBack } from './transitions.js';
@@ -29,6 +29,8 @@ export async function settleInterrupted(
 ): Promise<DeployOutcome> {
   const { store, backend } = ctx;
   const id = interrupted.release;
+  if (!store.takeOverLock(interrupted.pid))
+    throw new DeployBlockedError(`release ${id} is already being settled by another process (${store.readLock()?.pid ?? 'gone'})`);
   const events = store.events(id);
   const emit = eventEmitter(ctx, id);
   const started = clockOf(ctx).now();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from './events.js';
 import { ReleaseStore } from './store.js';
+import { deadPid } from './testing/engine-harness.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -58,5 +59,20 @@ describe('ReleaseStore.prune', () => {
     expect(s.prune(2, new Set(['old-running'])).sort()).toEqual(['old', 'older']);
     expect(readdirSync(s.releasesDir).sort()).toEqual(['new', 'newest', 'old-running']);
     expect(readdirSync(s.dependenciesDir).sort()).toEqual(['a', 'c']);
+  });
+
+  it('lets one process alone take over the lock of a deploy whose process died', () => {
+    const s = store();
+    const dead = deadPid();
+    writeFileSync(path.join(s.stateDir, 'deploy.lock'), JSON.stringify({ pid: dead, release: 'r1', startedAt: '' }));
+    // A claim left by a claimant that died does not stand in the way.
+    writeFileSync(path.join(s.stateDir, 'deploy.lock.takeover'), String(deadPid()));
+    expect(s.takeOverLock(dead)).toBe(true);
+    expect(s.readLock()).toMatchObject({ pid: process.pid, release: 'r1' });
+    expect(s.takeOverLock(dead)).toBe(false);
+    // A live claimant's claim: another process is taking it over right now.
+    writeFileSync(path.join(s.stateDir, 'deploy.lock'), JSON.stringify({ pid: dead, release: 'r1', startedAt: '' }));
+    writeFileSync(path.join(s.stateDir, 'deploy.lock.takeover'), String(process.ppid));
+    expect(s.takeOverLock(dead)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from '@slipway/runtime';
 import type { ReleaseEvent, StrategyName } from './events.js';
 
 export interface HistoryEntry {
@@ -134,6 +135,33 @@ export class ReleaseStore {
         // A lock file from a process that died before writing it: remove and retry.
         rmSync(this.lockFile, { force: true });
       }
+    }
+  }
+
+  /**
+   * Takes over the lock of a deploy whose process (`deadPid`) died, so that one process alone settles what it left;
+   * false when another process took it over first. A claim file created exclusively makes the take-over atomic.
+   */
+  takeOverLock(deadPid: number): boolean {
+    const claim = `${this.lockFile}.takeover`;
+    try {
+      const fd = openSync(claim, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const claimant = Number(readFileSync(claim, 'utf8'));
+      if (Number.isInteger(claimant) && claimant > 0 && isProcessAlive(claimant)) return false;
+      rmSync(claim, { force: true }); // left by a claimant that died
+      return this.takeOverLock(deadPid);
+    }
+    try {
+      const lock = this.readLock();
+      if (lock?.pid !== deadPid) return false;
+      this.retargetLock(lock.release);
+      return true;
+    } finally {
+      rmSync(claim, { force: true });
     }
   }
 
