@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSlipwayConfig } from './config/config.js';
 import { flagDuration, parseDuration } from './duration.js';
-import { parseDuration as smokeTimeout, UsageError } from './smoke/command.js';
+import { parseFlagDuration as smokeTimeout, UsageError } from './smoke/command.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -9,9 +9,9 @@ import { interruptedDeploy, settleInterrupted } from '../engine/recovery.js';
 import { rollBackTo } from '../engine/rollback.js';
 import { TERMINAL_EVENTS, type ReleaseEvent, type StrategyName } from '../engine/events.js';
 import { BUILDING, ReleaseStore, type Decision, type HistoryEntry } from '../engine/store.js';
-import { ControlClient, ControlUnavailableError } from '../local/control.js';
+import { ControlClient } from '../local/control.js';
 import type { DecisionReply } from '../local/dashboard/server.js';
-import { runningInstance } from '../local/up.js';
+import { requireRunningInstance, runningInstance } from '../local/up.js';
 import { buildRelease } from '../release/build.js';
 import { readConfiguredSecrets } from '../smoke/secrets.js';
 import { renderReport } from '../report/html.js';
@@ -70,8 +70,7 @@ function context(
   printer = eventPrinter(opts),
 ): { ctx: EngineContext; store: ReleaseStore; client: ControlClient } {
   const store = new ReleaseStore(loaded.stateDir);
-  if (!runningInstance(loaded.stateDir))
-    throw new ControlUnavailableError(`slipway up is not running for ${loaded.stateDir}; start it first`);
+  requireRunningInstance(loaded.stateDir);
   // A release in progress rides out a restart of slipway up (its router and processes keep serving meanwhile).
   const client = new ControlClient(loaded.stateDir, { reconnectMs: 30_000 });
   const ctx = { loaded, store, backend: client, onEvent: printer.event, onOutput: printer.output, smokeSecrets: smokeSecretsOf(loaded) };

@@ -10,12 +10,13 @@ import type { Backend, BackendState } from '../engine/backend.js';
 import type { Weights } from '../engine/events.js';
 import type { SignInLink } from './dashboard/server.js';
 import type { ReleaseMetrics } from '../engine/measurements.js';
+import { RELEASE_ID } from '../engine/release-id.js';
 import { StackError, type LocalStack } from './stack.js';
 
 const CONTROL_SOCKET = 'control.sock';
 const CONTROL_TOKEN = 'control.token';
 
-const releaseId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a release id is letters, digits, dots, dashes and underscores');
+const releaseId = z.string().regex(RELEASE_ID, 'a release id is letters, digits, dots, dashes and underscores');
 const startBody = z.strictObject({ id: releaseId, appDir: z.string().min(1), overrides: z.record(z.string(), z.string()).default({}) });
 const copyBody = z.strictObject({ id: releaseId });
 const retireBody = z.strictObject({

@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import { RELEASE_ID } from '../engine/release-id.js';
 
 export interface RouteTarget {
   /** Release name; also the sticky cookie value and the `x-slipway-release` header value. Letters, digits, `.`, `_`, `-`. */
@@ -23,8 +24,6 @@ export interface Release {
   upstreams: Upstream[];
   next: number;
 }
-
-const RELEASE_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
  * The routing table: releases by weight and their upstreams. `replace` swaps it in one step; `choose` and `pick`
@@ -119,7 +118,7 @@ function validate(targets: RouteTarget[]): string[][] {
   const seenOrigins = new Map<string, string>();
   const origins = targets.map((t) => t.upstreams.map(toOrigin));
   for (const [i, t] of targets.entries()) {
-    if (!RELEASE_NAME.test(t.release)) throw new Error(`invalid release name: ${JSON.stringify(t.release)}`);
+    if (!RELEASE_ID.test(t.release)) throw new Error(`invalid release name: ${JSON.stringify(t.release)}`);
     if (seenReleases.has(t.release)) throw new Error(`release listed twice: ${t.release}`);
     seenReleases.add(t.release);
     if (!Number.isFinite(t.weight) || t.weight < 0) throw new Error(`invalid weight for ${t.release}: ${t.weight}`);

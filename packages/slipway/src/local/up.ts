@@ -7,7 +7,7 @@ import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
 import { ReleaseStore, type Decision } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
-import { startControlServer } from './control.js';
+import { ControlUnavailableError, startControlServer } from './control.js';
 import { startDashboard, type Dashboard, type DecisionReply } from './dashboard/server.js';
 import { createLogSink, parseObject, type LogSink } from './logs.js';
 import { identify, isSameProcess, stopProcessGroup } from './process-identity.js';
@@ -45,6 +45,13 @@ export class AlreadyRunningError extends Error {
 const INSTANCE_FILE = 'up.json';
 
 /** The `slipway up` running for this state folder, if any. */
+/** The running `slipway up` of this state folder; a ControlUnavailableError naming the folder when there is none. */
+export function requireRunningInstance(stateDir: string): UpInstance {
+  const instance = runningInstance(stateDir);
+  if (!instance) throw new ControlUnavailableError(`slipway up is not running for ${stateDir}; start it first`);
+  return instance;
+}
+
 export function runningInstance(stateDir: string): UpInstance | null {
   const file = path.join(stateDir, INSTANCE_FILE);
   try {

@@ -25,7 +25,8 @@ export class UsageError extends Error {}
 
 export { EXIT };
 
-export function parseDuration(flag: string, value: string): number {
+/** A `--timeout`-style flag: a duration with a unit, 1ms..1h; a usage error otherwise. */
+export function parseFlagDuration(flag: string, value: string): number {
   const parsed = flagDuration(flag, value, { min: 1, max: 3_600_000 });
   if ('problem' in parsed) throw new UsageError(parsed.problem);
   return parsed.ms;
@@ -62,7 +63,7 @@ export async function smokeCommand(
   const metricsUrl = opts.metricsUrl
     ? parseUrl('--metrics-url', opts.metricsUrl)
     : new URL(`${target.protocol}//${target.hostname}:${opts.metricsPort}/metrics`);
-  const totalTimeoutMs = parseDuration('--timeout', opts.timeout);
+  const totalTimeoutMs = parseFlagDuration('--timeout', opts.timeout);
   const secrets = secretsOf(opts.tokenFile);
   const hide = (s: string) => redact(s, Object.values(secrets));
 

@@ -5,6 +5,7 @@ import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isProcessAlive } from '@slipway/runtime';
 import type { Backend } from '../../engine/backend.js';
+import { RELEASE_ID } from '../../engine/release-id.js';
 import { BUILDING, type Decision, type ReleaseStore } from '../../engine/store.js';
 import { renderReport } from '../../report/html.js';
 import { DashboardAuth, SESSION_TTL_MS } from './auth.js';
@@ -36,8 +37,6 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** As the control API takes them; never `.` or `..`, which would name a folder outside the release's. */
-const RELEASE_ID = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;
 const ACTIONS: readonly Decision[] = ['promote', 'abort'];
 /** Reachable without a session: the sign-in route, and what the sign-in page itself loads. */
 const PUBLIC_ROUTES = new Set(['/login', STYLE_PATH]);
