@@ -59,7 +59,8 @@ describe('listening sockets from /proc', () => {
   it('knows which addresses 127.0.0.1 reaches', () => {
     for (const address of ['127.0.0.1', '127.0.0.2', '0.0.0.0', '::', '::ffff:127.0.0.1', '::ffff:0.0.0.0'])
       expect(reachableOnLoopback({ address, port: 1 }), address).toBe(true);
-    for (const address of ['::1', '10.0.0.5', 'fe80::1', '::ffff:10.0.0.5'])
+    // Addresses as /proc lists them; nothing is sent anywhere (192.0.2.0/24 and 2001:db8:: are documentation ranges).
+    for (const address of ['::1', '192.0.2.5', '2001:db8::1', '::ffff:192.0.2.5'])
       expect(reachableOnLoopback({ address, port: 1 }), address).toBe(false);
   });
 });

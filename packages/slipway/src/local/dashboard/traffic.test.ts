@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { quantileMs } from '../../engine/analysis.js';
 import { ReleaseCounters, type ReleaseMetrics } from '../../engine/measurements.js';
 import { TrafficWindow } from './traffic.js';
 
@@ -26,8 +27,11 @@ describe('TrafficWindow', () => {
     expect(f.requests).toBe(40);
     expect(f.requestsPerSecond).toBe(20);
     expect(f.errorRate).toBeCloseTo(0.1);
-    expect(f.p95Ms).toBeGreaterThan(0);
-    expect(f.p95Ms).toBeLessThanOrEqual(25);
+    // The p95 of the 40 requests in the window alone: the 100 slow ones before it do not count.
+    const inWindowOnly = new ReleaseCounters();
+    served(inWindowOnly, 36, 4, 0.02);
+    expect(f.p95Ms).toBe(quantileMs(inWindowOnly.snapshot().latency, 0.95));
+    expect(f.p95Ms).not.toBe(quantileMs(c.snapshot().latency, 0.95));
     expect(w.figures('never-seen')).toEqual({ requests: 0, requestsPerSecond: 0, errorRate: null, p95Ms: null });
   });
 
