@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { identify } from '../../packages/slipway/src/local/process-identity.js';
+import { allPids, identify, procStat } from '../../packages/slipway/src/local/process-identity.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const STREAMS_MAIN = path.join(ROOT, 'apps/streams/dist/main.js');
@@ -115,18 +115,19 @@ export async function waitForHttp(url: string, accept: (status: number) => boole
 
 /** The processes whose parent is `pid` (from /proc). */
 export function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return allPids().filter((child) => procStat(child)?.ppid === pid);
+}
+
+/** Processes whose command line names PostgreSQL and this folder (an embedded server it holds). */
+export function postgresProcessesUnder(dir: string): number[] {
+  return allPids().filter((pid) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmd.includes('postgres') && cmd.includes(dir);
     } catch {
-      // gone meanwhile
+      return false;
     }
-  }
-  return children;
+  });
 }
 
 /** Whether a process with this pid is running (a zombie is not). */

@@ -1,12 +1,26 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 
 /** A service folder in a fresh temporary folder (outside this repository), holding `files`; answers its path. */
 export function makeServiceFolder(files: Record<string, string | object>, prefix = 'slipway-service-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   writeFiles(dir, files);
   return dir;
+}
+
+/** makeServiceFolder for one test file: every folder it made is removed after each test. */
+export function serviceFolders(): (files: Record<string, string | object>) => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return (files) => {
+    const dir = makeServiceFolder(files);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 export function writeFiles(dir: string, files: Record<string, string | object>): void {

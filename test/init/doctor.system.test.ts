@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { finished, isRunning, spawnSlipway } from '../helpers/process.js';
+import { finished, isRunning, postgresProcessesUnder, spawnSlipway } from '../helpers/process.js';
 import { makeServiceFolder, NODE_HTTP_SERVICE, writeFiles } from '../helpers/service-folders.js';
 
 // `slipway doctor` against real small node:http services in folders outside this repository: one that is well, and
@@ -322,21 +322,6 @@ const DATABASE_SERVER = server(
     return;
   }`,
 ).replace('createServer((req, res) => {', 'createServer(async (req, res) => {');
-
-/** Processes whose command line names PostgreSQL and this folder. */
-function postgresProcessesUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.includes('postgres') && cmd.includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('slipway init, then slipway doctor', () => {
   it('a plain node:http service passes with the config init wrote (doctor, and init --check)', async () => {

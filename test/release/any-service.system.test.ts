@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate } from '../helpers/certificates.js';
-import { childPids, finished, isRunning, spawnSlipway, type ServiceProcess } from '../helpers/process.js';
+import { childPids, finished, isRunning, postgresProcessesUnder, spawnSlipway, type ServiceProcess } from '../helpers/process.js';
 import { parseEvents } from '../helpers/slipway-stack.js';
 
 // A service that is not streams: a plain node:http server with one npm dependency (`greeting`, written here as
@@ -51,21 +51,6 @@ async function get(): Promise<{ greeting: string; version: string; pid: number }
   const res = await request(url);
   expect(res.statusCode).toBe(200);
   return (await res.body.json()) as { greeting: string; version: string; pid: number };
-}
-
-/** Processes of this machine whose command line names the stack's state folder and PostgreSQL. */
-function postgresProcesses(): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.includes('postgres') && cmd.includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 beforeAll(async () => {
@@ -139,7 +124,7 @@ describe('a service that is not streams, without a database', () => {
   it('runs with no PostgreSQL started', async () => {
     expect(up.output).toMatch(/no database \(database: false\)/);
     expect(existsSync(path.join(stateDir, 'postgres'))).toBe(false);
-    expect(postgresProcesses()).toEqual([]);
+    expect(postgresProcessesUnder(dir)).toEqual([]);
     expect((await get()).greeting).toBe('hello from greeting 1.0.0');
   });
 
@@ -171,7 +156,7 @@ describe('a service that is not streams, without a database', () => {
     const cold = await slipway(['rollback', '--to', second, '--json']);
     expect(JSON.parse(cold.stdout)).toMatchObject({ release: second, warm: false });
     expect(await get()).toMatchObject({ greeting: 'hello from greeting 2.0.0', version: second });
-    expect(postgresProcesses()).toEqual([]);
+    expect(postgresProcessesUnder(dir)).toEqual([]);
   });
 
   it('after slipway up is killed, slipway down stops everything it left running, and says what', async () => {

@@ -1,22 +1,14 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EXPRESS_SERVICE, FASTIFY_SERVICE, makeServiceFolder, NODE_HTTP_SERVICE } from '../../../../test/helpers/service-folders.js';
+import { describe, expect, it } from 'vitest';
+import { EXPRESS_SERVICE, FASTIFY_SERVICE, NODE_HTTP_SERVICE, serviceFolders } from '../../../../test/helpers/service-folders.js';
 import { loadSlipwayConfig } from '../config/config.js';
 import { terminalQuestions } from '../init/ask.js';
 import { UsageError } from '../smoke/command.js';
 import { ConfigExistsError, runInit, type InitOptions } from './init.js';
 
-const dirs: string[] = [];
-const folder = (files: Record<string, string | object>) => {
-  const dir = makeServiceFolder(files);
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const folder = serviceFolders();
 
 const quiet = () => new PassThrough();
 const init = (dir: string, flags: Partial<InitOptions> = {}) => runInit({ dir, force: false, json: false, ...flags }, null, quiet());

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { allPids, procStat } from '../local/process-identity.js';
 
 /** A TCP socket in the LISTEN state. */
 export interface Listener {
@@ -9,19 +10,10 @@ export interface Listener {
 
 /** The processes of a process group (a service spawned detached leads its own, with its helpers in it), from /proc. */
 export function processGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return members;
+  return allPids().filter((pid) => {
+    const stat = procStat(pid);
+    return stat !== null && stat.pgrp === pgid && stat.state !== 'Z';
+  });
 }
 
 /** The TCP sockets these processes listen on: their socket descriptors matched with /proc/<pid>/net/tcp and tcp6. */

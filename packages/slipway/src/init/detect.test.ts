@@ -1,17 +1,8 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EXPRESS_SERVICE, FASTIFY_SERVICE, makeServiceFolder, NODE_HTTP_SERVICE } from '../../../../test/helpers/service-folders.js';
+import { describe, expect, it } from 'vitest';
+import { EXPRESS_SERVICE, FASTIFY_SERVICE, NODE_HTTP_SERVICE, serviceFolders } from '../../../../test/helpers/service-folders.js';
 import { detectService } from './detect.js';
 
-const dirs: string[] = [];
-const folder = (files: Record<string, string | object>) => {
-  const dir = makeServiceFolder(files);
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const folder = serviceFolders();
 
 describe('detecting how a service runs', () => {
   it('Express: start script with a variable, HTTP_PORT, readiness and liveness routes, pg, no lockfile', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -11,13 +11,24 @@ export interface ProcessIdentity {
   startTime: string;
 }
 
-interface ProcStat {
+export interface ProcStat {
   startTime: string;
   /** R, S, D, Z (zombie: exited, not yet reaped), … */
   state: string;
+  ppid: number;
+  /** Process group. */
+  pgrp: number;
 }
 
-function procStat(pid: number): ProcStat | null {
+/** The pids /proc lists now. */
+export function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
+}
+
+/** Fields of /proc/<pid>/stat, or null when the process is gone. */
+export function procStat(pid: number): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -28,7 +39,7 @@ function procStat(pid: number): ProcStat | null {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const startTime = fields[19];
   const state = fields[0];
-  return startTime && state ? { startTime, state } : null;
+  return startTime && state ? { startTime, state, ppid: Number(fields[1]), pgrp: Number(fields[2]) } : null;
 }
 
 /** The identity of a running process, or null when there is none with that pid (or it has exited). */
