@@ -34,6 +34,13 @@ export function loadStreamsConfig(env: NodeJS.ProcessEnv = process.env): Streams
     throw new ConfigError('FAUCET_ENABLED', 'FAUCET_ENABLED: the faucet cannot be enabled when APP_ENV is production');
   }
   const local = cfg.APP_ENV === 'development' || cfg.APP_ENV === 'test';
+  if (!local && !cfg.DATABASE_URL) {
+    // The embedded server is the one-machine default; it is not even in the container image.
+    throw new ConfigError(
+      'DATABASE_URL',
+      `DATABASE_URL: required when APP_ENV is ${cfg.APP_ENV} (the embedded PostgreSQL server is for development and tests)`,
+    );
+  }
   return {
     ...cfg,
     // The faucet is on by default only where no real money could be at stake.

@@ -16,8 +16,9 @@ commands:
                    tokens (written to F, default .slipway/smoke-tokens.json), and top
                    their wallets up from the synthetic treasury
   smoke --target URL [--token-file F] [--metrics-url U] [--expect-version V]
-        [--junit F] [--json] [--timeout 60s]
-                   run the post-deploy smoke suite against a running release
+        [--junit F] [--json] [--timeout 60s] [--bootstrap]
+                   run the post-deploy smoke suite against a running release;
+                   --bootstrap first does synthetic:bootstrap (needs DATABASE_URL)
 
 Configuration comes from environment variables (see README.md).`;
 

@@ -1,8 +1,14 @@
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { smokeCommand, UsageError, EXIT, type TokenFile } from '@slipway/slipway/smoke';
 import { suite } from '../smoke/index.js';
 
-/** `streams smoke`: the same suite and runner as `slipway smoke`, from inside the service's own image (a Job, a helm test). */
+/**
+ * `streams smoke`: the same suite and runner as `slipway smoke`, from inside the service's own image (a Job, a helm
+ * test, a compose service). With --bootstrap it first prepares the synthetic users itself, so one container needs
+ * nothing but DATABASE_URL and the target.
+ */
 export async function runSmokeCli(argv: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
@@ -16,12 +22,18 @@ export async function runSmokeCli(argv: string[]): Promise<number> {
         junit: { type: 'string' },
         json: { type: 'boolean', default: false },
         timeout: { type: 'string', default: '60s' },
+        bootstrap: { type: 'boolean', default: false },
       },
     });
     if (!values.target) throw new UsageError('--target is required (base URL of the release under test)');
+    let tokens = tokenFile(values['token-file']);
+    if (values.bootstrap) {
+      tokens ??= { path: path.join(os.tmpdir(), 'smoke-tokens.json'), source: '--bootstrap' };
+      await bootstrapSyntheticUsers(tokens.path);
+    }
     return await smokeCommand(suite, {
       target: values.target,
-      tokenFile: tokenFile(values['token-file']),
+      tokenFile: tokens,
       metricsUrl: values['metrics-url'],
       metricsPort: Number(process.env.METRICS_PORT ?? 9464),
       expectVersion: values['expect-version'],
@@ -35,6 +47,23 @@ export async function runSmokeCli(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     throw err;
+  }
+}
+
+/** What `streams synthetic:bootstrap --token-file <file>` does, in this process; its report goes to stderr (stdout may be --json). */
+async function bootstrapSyntheticUsers(file: string): Promise<void> {
+  const [{ loadStreamsConfig }, { openDatabase }, { bootstrapCommand }, { createLogger, runConfigOrExit }] = await Promise.all([
+    import('../config.js'),
+    import('../database.js'),
+    import('./synthetic.js'),
+    import('@slipway/runtime'),
+  ]);
+  const config = runConfigOrExit(() => loadStreamsConfig());
+  const db = await openDatabase(config, createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL }));
+  try {
+    await bootstrapCommand(['--token-file', file], db.url, process.stderr);
+  } finally {
+    await db.stop?.();
   }
 }
 

@@ -18,7 +18,7 @@ function readKnownTokens(file: string): Partial<Record<SyntheticName, string>> {
 }
 
 /** `streams synthetic:bootstrap [--token-file F] [--rotate] [--floor N]`: prepares the smoke suite's identities. */
-export async function bootstrapCommand(argv: string[], databaseUrl: string): Promise<void> {
+export async function bootstrapCommand(argv: string[], databaseUrl: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -39,9 +39,7 @@ export async function bootstrapCommand(argv: string[], databaseUrl: string): Pro
     chmodSync(file, 0o600);
     const reused = result.reusedTokens.length ? `reused tokens: ${result.reusedTokens.join(', ')}` : 'issued new tokens';
     const funded = result.funded.map((f) => `${f.name} +${f.amount}`).join(', ') || 'none needed';
-    process.stdout.write(
-      `synthetic users ready (${Object.values(SYNTHETIC_USERS).join(', ')}); ${reused}; top-ups: ${funded}; tokens in ${file}\n`,
-    );
+    out.write(`synthetic users ready (${Object.values(SYNTHETIC_USERS).join(', ')}); ${reused}; top-ups: ${funded}; tokens in ${file}\n`);
   } finally {
     await pool.end();
   }
