@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/coverage/**',
       '.data/**',
       '.slipway/**',
+      '.cache/**',
       '**/playwright-report/**',
       '**/test-results/**',
     ],

