@@ -1,4 +1,5 @@
-export const DOCKER: string;
+/** Debian's docker client when installed, else `docker` on PATH. */
+export function dockerClient(): string;
 export const DOCKER_COMPOSE: string;
 export class DockerEngineError extends Error {}
 export function ensureDockerInstalled(): void;

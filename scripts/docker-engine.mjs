@@ -16,8 +16,13 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const me = 'docker-engine';
 
-/** Debian's client, which speaks the engine's API version (a newer client elsewhere on PATH may need buildx). */
-export const DOCKER = '/usr/bin/docker';
+/**
+ * Debian's client, which speaks this engine's API version (a newer client earlier on PATH may insist on
+ * buildx); elsewhere, whatever `docker` is on PATH.
+ */
+export function dockerClient() {
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+}
 export const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 const DOCKERD = '/usr/sbin/dockerd';
 
@@ -25,13 +30,12 @@ export class DockerEngineError extends Error {}
 
 /** Installs docker.io and docker-compose from Debian's packages when either is missing. */
 export function ensureDockerInstalled() {
-  for (const [binary, pkg] of [
-    [DOCKERD, 'docker.io'],
-    [DOCKER_COMPOSE, 'docker-compose'],
-  ]) {
-    const result = spawnSync(process.execPath, [path.join(repo, 'scripts/ensure-debian-package.mjs'), binary, pkg], { encoding: 'utf8' });
-    if (result.status !== 0) throw new DockerEngineError(`cannot install ${pkg}: ${(result.stderr || result.stdout).trim()}`);
-  }
+  const result = spawnSync(
+    process.execPath,
+    [path.join(repo, 'scripts/ensure-debian-package.mjs'), DOCKERD, 'docker.io', DOCKER_COMPOSE, 'docker-compose'],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new DockerEngineError(`cannot install the Docker engine: ${(result.stderr || result.stdout).trim()}`);
 }
 
 /**
@@ -139,7 +143,7 @@ async function main(argv) {
     console.error(`${me}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  const child = spawn(command === 'docker' ? DOCKER : command, args, { stdio: 'inherit', env: engine.env });
+  const child = spawn(command === 'docker' ? dockerClient() : command, args, { stdio: 'inherit', env: engine.env });
   const forward = (signal) => child.kill(signal);
   process.on('SIGINT', forward).on('SIGTERM', forward);
   const code = await new Promise((resolve) => {

@@ -27,6 +27,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerClient } from '../../scripts/docker-engine.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -109,7 +110,7 @@ function buildLayout(root, node, libraries, npm) {
 
 function docker(env, args, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/docker', args, { env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(dockerClient(), args, { env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.stdout.resume();
@@ -129,7 +130,7 @@ async function imageExists(env, tag) {
 /** Removes the other tags of a base image's repository (made from an earlier node, npm or script); ones still in use stay. */
 async function removeOlderTags(env, tag, log) {
   const repository = tag.slice(0, tag.lastIndexOf(':'));
-  const listed = spawnSync('/usr/bin/docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repository], {
+  const listed = spawnSync(dockerClient(), ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repository], {
     env,
     encoding: 'utf8',
   });

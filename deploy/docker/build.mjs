@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { dockerClient } from '../../scripts/docker-engine.mjs';
 import { ensureBaseImages } from './bases.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_TAG = 'streams:local';
-const DOCKER = '/usr/bin/docker';
 
 function revision() {
   const result = spawnSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
@@ -22,7 +22,7 @@ function revision() {
 
 /** Size of an image in bytes, as `docker images` reports it. */
 export function imageSize(env, tag) {
-  const result = spawnSync(DOCKER, ['image', 'inspect', '--format', '{{.Size}}', tag], { env, encoding: 'utf8' });
+  const result = spawnSync(dockerClient(), ['image', 'inspect', '--format', '{{.Size}}', tag], { env, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`docker image inspect ${tag} failed: ${result.stderr.trim()}`);
   return Number(result.stdout.trim());
 }
@@ -62,7 +62,7 @@ export async function buildImage({
   const started = performance.now();
   const output = [];
   const code = await new Promise((resolve, reject) => {
-    const child = spawn(DOCKER, args, { env: { ...env, DOCKER_BUILDKIT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(dockerClient(), args, { env: { ...env, DOCKER_BUILDKIT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       stream.on('data', (chunk) => {
         output.push(chunk);
@@ -94,7 +94,7 @@ async function main() {
     console.error(`build: ${err.message}\nusage: node deploy/docker/build.mjs [--tag streams:local] [--json] [--public-bases]`);
     return 64;
   }
-  if (!process.env.DOCKER_HOST && spawnSync(DOCKER, ['version'], { stdio: 'ignore' }).status !== 0) {
+  if (!process.env.DOCKER_HOST && spawnSync(dockerClient(), ['version'], { stdio: 'ignore' }).status !== 0) {
     console.error(
       'build: no Docker engine answers; set DOCKER_HOST, or run: node scripts/docker-engine.mjs run -- node deploy/docker/build.mjs',
     );

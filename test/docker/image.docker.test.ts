@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildImage } from '../../deploy/docker/build.mjs';
-import { DOCKER } from '../../scripts/docker-engine.mjs';
+import { dockerClient } from '../../scripts/docker-engine.mjs';
 import { createTestDatabase } from '../helpers/database.js';
 import { docker, dockerOk, HARDENED, waitForLog } from '../helpers/docker.js';
 import { freePort, ROOT, runSlipway, waitForHttp } from '../helpers/process.js';
@@ -29,7 +29,7 @@ async function startContainer(name: string, args: string[]): Promise<string> {
 async function imageFiles(): Promise<string[]> {
   const id = (await dockerOk(['create', image])).trim();
   try {
-    const listing = spawnSync('sh', ['-c', `"${DOCKER}" export "${id}" | tar -t`], {
+    const listing = spawnSync('sh', ['-c', `"${dockerClient()}" export "${id}" | tar -t`], {
       env: { ...process.env, DOCKER_HOST: inject('dockerHost') },
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { DOCKER, DOCKER_COMPOSE } from '../../scripts/docker-engine.mjs';
+import { DOCKER_COMPOSE, dockerClient } from '../../scripts/docker-engine.mjs';
 
 export interface Run {
   code: number | null;
@@ -42,7 +42,7 @@ function run(binary: string, args: string[], env: NodeJS.ProcessEnv, cwd?: strin
 
 /** `docker …` against the tier's engine. */
 export function docker(args: string[]): Promise<Run> {
-  return run(DOCKER, args, dockerEnv());
+  return run(dockerClient(), args, dockerEnv());
 }
 
 /** `docker …` that must succeed; answers its stdout. */

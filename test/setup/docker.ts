@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildImage } from '../../deploy/docker/build.mjs';
-import { DOCKER, startDockerEngine } from '../../scripts/docker-engine.mjs';
+import { dockerClient, startDockerEngine } from '../../scripts/docker-engine.mjs';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from '../helpers/process.js';
 
@@ -46,7 +46,7 @@ export default async function setup(project: TestProject) {
   project.provide('streamsImage', TEST_IMAGE);
   return async () => {
     // Earlier builds of the test image, now untagged, would otherwise pile up in the cache.
-    spawnSync(DOCKER, ['image', 'prune', '--force'], { env: engine.env, stdio: 'ignore' });
+    spawnSync(dockerClient(), ['image', 'prune', '--force'], { env: engine.env, stdio: 'ignore' });
     await engine.stop();
   };
 }
