@@ -2,7 +2,8 @@
 // tier's engine; every file checked by `docker-compose config` and by the Compose Specification's
 // JSON schema (what Compose v2 validates against); the observability configs by promtool and amtool.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -124,9 +125,19 @@ describe('the compose files', () => {
     }
   });
 
-  it('the observability configs pass promtool and amtool', () => {
-    const promtool = spawnSync('promtool', ['check', 'config', path.join(DIR, 'observability/prometheus.yml')], { encoding: 'utf8' });
-    expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+  it('the observability configs pass promtool (with the alert rules mounted as compose mounts them) and amtool', () => {
+    // The container's layout: /etc/prometheus/prometheus.yml and /etc/prometheus/rules/.
+    const etc = mkdtempSync(path.join(tmpdir(), 'streams-prometheus-'));
+    try {
+      copyFileSync(path.join(DIR, 'observability/prometheus.yml'), path.join(etc, 'prometheus.yml'));
+      cpSync(path.join(ROOT, 'deploy/monitoring/rules'), path.join(etc, 'rules'), { recursive: true });
+      const promtool = spawnSync('promtool', ['check', 'config', path.join(etc, 'prometheus.yml')], { encoding: 'utf8' });
+      expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+      expect(promtool.stdout).toMatch(/rules\/streams\.rules\.yml/);
+      expect(promtool.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    } finally {
+      rmSync(etc, { recursive: true, force: true });
+    }
     const amtool = spawnSync('amtool', ['check-config', path.join(DIR, 'observability/alertmanager.yml')], { encoding: 'utf8' });
     expect(amtool.status, amtool.stdout + amtool.stderr).toBe(0);
   });

@@ -89,6 +89,17 @@ describe('createMetrics', () => {
     expect(sampleValue(text, 'payment_seconds_bucket', ['le="0.1"', 'provider="x"'])).toBe(0);
   });
 
+  it('sets a gauge with a collect function at every scrape', async () => {
+    const metrics = createMetrics({ service: 'svc', version: '1' });
+    let reads = 0;
+    metrics.gauge('queue_depth', 'Items waiting', [], (gauge) => {
+      reads += 1;
+      gauge.set(reads * 10);
+    });
+    expect(await metrics.registry.metrics()).toMatch(/^queue_depth\{service="svc",version="1"\} 10$/m);
+    expect(await metrics.registry.metrics()).toMatch(/^queue_depth\{service="svc",version="1"\} 20$/m);
+  });
+
   it('refuses to reuse a name for a different metric type', () => {
     const metrics = createMetrics({ service: 'shop', version: '1' });
     metrics.counter('things_total', 'Things');

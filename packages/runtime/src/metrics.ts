@@ -16,8 +16,16 @@ export interface Metrics {
   dbQueryDuration: Histogram<'operation' | 'outcome'>;
   /** Registers (or returns the already registered) counter with this name. */
   counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  /** Registers (or returns the already registered) gauge with this name. */
-  gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  /**
+   * Registers (or returns the already registered) gauge with this name. `collect`, if given, runs at every
+   * scrape to set the gauge's value (a value read from elsewhere, such as a database count).
+   */
+  gauge<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+    collect?: (gauge: Gauge<L>) => Promise<void> | void,
+  ): Gauge<L>;
   /** Registers (or returns the already registered) histogram with this name. */
   histogram<L extends string = string>(name: string, help: string, labelNames?: readonly L[], buckets?: number[]): Histogram<L>;
 }
@@ -39,8 +47,21 @@ export function createMetrics({ service, version }: { service: string; version: 
   const counter: Metrics['counter'] = (name, help, labelNames = []) =>
     existing(name, Counter) ?? new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
 
-  const gauge: Metrics['gauge'] = (name, help, labelNames = []) =>
-    existing(name, Gauge) ?? new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+  const gauge: Metrics['gauge'] = (name, help, labelNames = [], collect) =>
+    existing(name, Gauge) ??
+    new Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [registry],
+      ...(collect
+        ? {
+            collect() {
+              return collect(this);
+            },
+          }
+        : {}),
+    });
 
   const histogram: Metrics['histogram'] = (name, help, labelNames = [], buckets) =>
     existing(name, Histogram) ??

@@ -4,6 +4,7 @@ import { openDatabase } from '../database.js';
 import { addDatabaseChecks } from '../db/health.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
+import { registerBacklogMetrics } from './backlog-metrics.js';
 import { Indexer } from './indexer.js';
 import { startJobRunner } from './jobs.js';
 
@@ -20,6 +21,7 @@ export async function runWorker(config: StreamsConfig, tracing: Tracing | null =
   const indexerActive = metrics.gauge('streams_indexer_active', '1 while this process holds the indexer lease');
   const indexerCursor = metrics.gauge('streams_indexer_cursor_journal', 'Last journal id the indexer applied');
   const indexedEntries = metrics.counter('streams_indexer_entries_total', 'Ledger entries indexed into the activity feed');
+  registerBacklogMetrics(metrics, pool, logger);
 
   const indexer = new Indexer(pool, {
     batchSize: config.INDEXER_BATCH_SIZE,

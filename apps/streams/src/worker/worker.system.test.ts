@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/database.js';
 import { freePort, startStreams, type ServiceProcess } from '../../../../test/helpers/process.js';
 import { withTransaction } from '../db/pool.js';
+import { INDEXER_LOCK_KEY } from '../domain/activity.js';
 import { createStream, fundFromFaucet } from '../domain/streams.js';
 import { registerUser, type User } from '../domain/users.js';
 
@@ -117,5 +118,42 @@ describe('worker', () => {
       recipient.id,
     ]);
     expect(bal[0]!.balance).toBe(12n * 1_000n + 66n);
+  });
+
+  it('reports its backlog on /metrics, read from the database: non-zero while work waits, zero once done', async () => {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    // Work for a worker that is not running yet: an unindexed journal and a stream that ended a minute ago.
+    await withTransaction(db.pool, (c) => fundFromFaucet(c, sender, 'GBP', 1_000n));
+    await withTransaction(db.pool, (c) =>
+      createStream(c, sender, {
+        recipientEmail: recipient.email,
+        currency: 'GBP',
+        deposit: 100n,
+        durationSeconds: 30,
+        startAt: new Date(Date.now() - 90_000),
+      }),
+    );
+    const metricsPort = await freePort();
+    // A standby only: another process holds the indexer lock, so the indexing part of the backlog stays.
+    const lock = await db.pool.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [INDEXER_LOCK_KEY.toString()]);
+      const worker = await startWorker({ METRICS_PORT: String(metricsPort), WORKER_CONCURRENCY: '1' });
+      await worker.waitForOutput(/"indexer":"standby"/);
+      const gauge = async (name: string) => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+        return line === undefined ? undefined : Number(line.split(' ').pop());
+      };
+      expect(await gauge('streams_indexer_lag_journals')).toBeGreaterThan(0);
+      expect(await gauge('streams_indexer_lag_seconds')).toBeGreaterThanOrEqual(0);
+      // The settlement sweep does not need the indexer lock: the stream gets settled and the backlog clears.
+      await expect.poll(() => gauge('streams_settlement_backlog'), { timeout: 30_000, interval: 250 }).toBe(0);
+      expect(await gauge('streams_settlement_overdue_seconds')).toBe(0);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [INDEXER_LOCK_KEY.toString()]);
+      lock.release();
+    }
   });
 });
