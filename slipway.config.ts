@@ -11,7 +11,7 @@ const health = {
 // `npm run slipway -- deploy` ships the working tree). The smoke suite is the service's own code.
 export default defineConfig({
   build: {
-    command: ['npm', 'run', 'build', '--silent'],
+    command: ['npm', 'run', 'build:service', '--silent'],
     include: [
       'package.json',
       'packages/runtime/package.json',

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres } from '@slipway/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Browserless } from '../../../test/helpers/browserless.js';
 import { createTestDatabase } from '../../../test/helpers/database.js';
 import { freePort, ROOT, runSlipway, ServiceProcess, startStreams, waitForHttp } from '../../../test/helpers/process.js';
 
@@ -21,33 +22,6 @@ function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'streams-sys-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Keeps cookies like a browser (the session's, and the router's sticky-release one). */
-class Browserless {
-  private readonly jar = new Map<string, string>();
-  get cookie(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  constructor(readonly base: string) {}
-  async call(method: string, url: string, body?: unknown, extra: Record<string, string> = {}) {
-    const res = await fetch(`${this.base}${url}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.cookie ? { cookie: this.cookie } : {}),
-        ...extra,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    for (const set of res.headers.getSetCookie()) {
-      const [pair] = set.split(';');
-      const at = pair!.indexOf('=');
-      this.jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-    }
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null, text };
-  }
 }
 
 describe('npm start', () => {

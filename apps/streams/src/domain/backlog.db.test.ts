@@ -33,6 +33,7 @@ describe('the worker backlog', () => {
       indexerLagSeconds: 0,
       settlementBacklog: 0,
       settlementOverdueSeconds: 0,
+      activeStreams: 0,
     });
   });
 
@@ -56,11 +57,12 @@ describe('the worker backlog', () => {
     );
     const due = await readBacklog(db.pool);
     expect(due.settlementBacklog).toBe(1);
+    expect(due.activeStreams).toBe(2);
     // It ended three minutes ago (give or take the test's own run time).
     expect(due.settlementOverdueSeconds).toBeGreaterThan(170);
     expect(due.settlementOverdueSeconds).toBeLessThan(3_600);
 
     await withTransaction(db.pool, (c) => settle(c, null, ended.id));
-    expect(await readBacklog(db.pool)).toMatchObject({ settlementBacklog: 0, settlementOverdueSeconds: 0 });
+    expect(await readBacklog(db.pool)).toMatchObject({ settlementBacklog: 0, settlementOverdueSeconds: 0, activeStreams: 1 });
   });
 });

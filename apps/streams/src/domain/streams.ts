@@ -299,7 +299,12 @@ export async function settle(client: DbClient, user: User | null, streamId: stri
     });
   }
   await client.query(`UPDATE streams SET status = 'settled', withdrawn = deposit, closed_at = clock_timestamp() WHERE id = $1`, [streamId]);
-  return { settled: true as const, moved: remainder, stream: user ? await getStream(client, user.id, streamId) : null };
+  return {
+    settled: true as const,
+    moved: remainder,
+    currency: stream.currency,
+    stream: user ? await getStream(client, user.id, streamId) : null,
+  };
 }
 
 export async function listAccounts(db: Queryable, userId: string) {

@@ -5,7 +5,7 @@ import { readBacklog, type Backlog } from '../domain/backlog.js';
 
 /**
  * Gauges of the worker's backlog (indexer lag, streams awaiting settlement), read from the database at
- * scrape time: one query per scrape, shared by the four gauges. When the query fails the gauges keep
+ * scrape time: one query per scrape, shared by the gauges. When the query fails the gauges keep
  * their last values and the failure is logged; the scrape itself still succeeds.
  */
 export function registerBacklogMetrics(metrics: Metrics, db: Queryable, logger: Logger): void {
@@ -25,5 +25,6 @@ export function registerBacklogMetrics(metrics: Metrics, db: Queryable, logger: 
   gauge('streams_indexer_lag_journals', 'Journals not yet applied to the activity feed', (b) => b.indexerLagJournals);
   gauge('streams_indexer_lag_seconds', 'Age of the oldest journal not yet applied to the activity feed', (b) => b.indexerLagSeconds);
   gauge('streams_settlement_backlog', 'Active streams past their end, not yet settled', (b) => b.settlementBacklog);
+  gauge('streams_active_streams', 'Streams not yet cancelled or settled', (b) => b.activeStreams);
   gauge('streams_settlement_overdue_seconds', 'Time since the longest-overdue unsettled stream ended', (b) => b.settlementOverdueSeconds);
 }

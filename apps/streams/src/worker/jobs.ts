@@ -5,13 +5,14 @@ import { withTransaction, type Pool } from '../db/pool.js';
 import { dueStreamIds, settle } from '../domain/streams.js';
 
 export interface SettlementCounters {
-  settled(): void;
+  /** A stream settled by the worker, with the remainder it paid to the recipient. */
+  settled(currency: string, amount: bigint): void;
 }
 
 export function settlementTasks(pool: Pool, counters: SettlementCounters): TaskList {
   const settleOne = async (streamId: string) => {
     const result = await withTransaction(pool, (client) => settle(client, null, streamId));
-    if (result.settled) counters.settled();
+    if (result.settled) counters.settled(result.currency, result.moved);
     return result.settled;
   };
   return {

@@ -18,6 +18,9 @@ export async function runWorker(config: StreamsConfig, tracing: Tracing | null =
   const pool = createPool(db.url, { max: config.DB_POOL_MAX + 2, metrics, applicationName: 'streams-worker' });
 
   const settlements = metrics.counter('streams_settlements_total', 'Streams settled by the worker');
+  const settledVolume = metrics.counter('streams_settled_volume_minor_units_total', 'Minor units paid to recipients by settlements', [
+    'currency',
+  ]);
   const indexerActive = metrics.gauge('streams_indexer_active', '1 while this process holds the indexer lease');
   const indexerCursor = metrics.gauge('streams_indexer_cursor_journal', 'Last journal id the indexer applied');
   const indexedEntries = metrics.counter('streams_indexer_entries_total', 'Ledger entries indexed into the activity feed');
@@ -49,7 +52,12 @@ export async function runWorker(config: StreamsConfig, tracing: Tracing | null =
   const jobs = await startJobRunner(pool, {
     concurrency: config.WORKER_CONCURRENCY,
     logger,
-    counters: { settled: () => settlements.inc() },
+    counters: {
+      settled: (currency, amount) => {
+        settlements.inc();
+        settledVolume.inc({ currency }, Number(amount));
+      },
+    },
   });
   indexer.start();
   // Shutdown hooks run in reverse: stop taking work, then close the pool.
