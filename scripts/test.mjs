@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // binary → Debian package, for every tier: Chromium (e2e), the Docker engine and Compose, a static busybox
-// (the local build base), promtool and amtool (observability configs), openssl (TLS certificates).
+// (the local build base), promtool and amtool (observability configs), openssl (TLS certificates), unzip (helm and
+// kubectl from their npm package).
 const DEBIAN_TOOLS = [
   ['/usr/bin/chromium', 'chromium'],
   ['/usr/sbin/dockerd', 'docker.io'],
@@ -23,6 +24,7 @@ const DEBIAN_TOOLS = [
   ['/usr/bin/promtool', 'prometheus'],
   ['/usr/bin/amtool', 'prometheus-alertmanager'],
   ['/usr/bin/openssl', 'openssl'],
+  ['/usr/bin/unzip', 'unzip'],
 ];
 
 // Balanced by measure on 2 cores (fresh clone, both lanes busy): the unit, db and system tiers take about 620 s,

@@ -1,12 +1,23 @@
-// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/ (or the folder given).
+// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/ (or the folder given), then copies them
+// and the alert rules into the Helm chart's files/ (a chart can only read files inside itself).
 //   npm run dashboards
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dashboardJson, streamsDashboards } from './dashboards.js';
 
-const folder = process.argv[2] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboards');
+const monitoring = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const folder = process.argv[2] ?? path.join(monitoring, 'dashboards');
 for (const [file, board] of Object.entries(streamsDashboards())) {
   writeFileSync(path.join(folder, file), dashboardJson(board));
   console.log(`wrote ${path.join(folder, file)}`);
 }
+
+const chartFiles = path.resolve(monitoring, '../helm/streams/files');
+for (const kind of ['dashboards', 'rules']) {
+  mkdirSync(path.join(chartFiles, kind), { recursive: true });
+  for (const file of readdirSync(path.join(monitoring, kind)).filter((f) => /\.(json|yml)$/.test(f))) {
+    copyFileSync(path.join(monitoring, kind, file), path.join(chartFiles, kind, file));
+  }
+}
+console.log(`copied the dashboards and rules into ${chartFiles}`);

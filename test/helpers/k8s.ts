@@ -1,0 +1,108 @@
+// Rendered Kubernetes documents: parsing, schema validation with the kubernetes-models packages, and the
+// project's policies for workloads. Shared by the Helm chart's and the Kustomize overlays' tests.
+import { parseAllDocuments } from 'yaml';
+
+export interface K8sDoc {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+export function parseDocs(text: string): K8sDoc[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as K8sDoc | null)
+    .filter((d): d is K8sDoc => d !== null);
+}
+
+// Custom resources and the npm package with their schemas.
+const CRD_MODELS: Record<string, string> = {
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'external-secrets.io': '@kubernetes-models/external-secrets',
+};
+
+/**
+ * Kinds rendered without a schema to check them against, each with the reason. A kind not listed here and
+ * without a model fails validation.
+ */
+export const NO_SCHEMA: Record<string, string> = {};
+
+/** Validates a document against its kind's schema; answers the problem, or null when it is valid. */
+export async function validateDoc(doc: K8sDoc): Promise<string | null> {
+  const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
+  const where = group ? `${CRD_MODELS[group] ?? 'kubernetes-models'}/${group}/${version}` : `kubernetes-models/${version}`;
+  let model: (new (value: unknown) => { validate(): void }) | undefined;
+  try {
+    model = ((await import(where)) as Record<string, new (value: unknown) => { validate(): void }>)[doc.kind];
+  } catch {
+    model = undefined;
+  }
+  if (!model) return NO_SCHEMA[doc.kind] ? null : `${doc.kind} ${doc.metadata.name}: no schema for ${doc.apiVersion} ${doc.kind}`;
+  try {
+    new model(doc).validate();
+    return null;
+  } catch (err) {
+    return `${doc.kind} ${doc.metadata.name}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+interface Container {
+  name: string;
+  image: string;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+  startupProbe?: unknown;
+  readinessProbe?: unknown;
+  livenessProbe?: unknown;
+}
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean };
+  containers: Container[];
+}
+
+function podSpec(doc: K8sDoc): PodSpec | undefined {
+  if (doc.kind === 'Pod') return doc.spec as unknown as PodSpec;
+  const template = (doc.spec as { template?: { spec?: PodSpec } } | undefined)?.template;
+  return ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Rollout'].includes(doc.kind) ? template?.spec : undefined;
+}
+
+/**
+ * The project's rules for what runs: every container non-root, with a read-only root filesystem, no privilege
+ * escalation, CPU and memory requests and a memory limit, an image pinned to a tag or digest that is not
+ * `latest`; long-running workloads with startup, readiness and liveness probes; the api covered by a
+ * PodDisruptionBudget; a NetworkPolicy. Answers every violation found.
+ */
+export function policyViolations(docs: K8sDoc[]): string[] {
+  const found: string[] = [];
+  for (const doc of docs) {
+    const spec = podSpec(doc);
+    if (!spec) continue;
+    const longRunning = doc.kind === 'Deployment' || doc.kind === 'StatefulSet' || doc.kind === 'Rollout';
+    for (const c of spec.containers) {
+      const at = `${doc.kind} ${doc.metadata.name} container ${c.name}`;
+      if (!(c.securityContext?.runAsNonRoot ?? spec.securityContext?.runAsNonRoot)) found.push(`${at}: may run as root`);
+      if (c.securityContext?.readOnlyRootFilesystem !== true) found.push(`${at}: root filesystem is writable`);
+      if (c.securityContext?.allowPrivilegeEscalation !== false) found.push(`${at}: privilege escalation allowed`);
+      if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory || !c.resources?.limits?.memory)
+        found.push(`${at}: resources not set`);
+      if (!/(@sha256:[0-9a-f]{64}|:[\w][\w.-]*)$/.test(c.image) || /:latest$/.test(c.image))
+        found.push(`${at}: image ${c.image} is not pinned`);
+      if (longRunning) {
+        for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) if (!c[probe]) found.push(`${at}: no ${probe}`);
+      }
+    }
+  }
+  const apiWorkload = docs.find(
+    (d) => (d.kind === 'Deployment' || d.kind === 'Rollout') && d.metadata.labels?.['app.kubernetes.io/component'] === 'api',
+  );
+  const pdbs = docs.filter((d) => d.kind === 'PodDisruptionBudget');
+  const apiLabels = (apiWorkload?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+  const covered = pdbs.some((pdb) => {
+    const selector = (pdb.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+    return Object.entries(selector).every(([k, v]) => apiLabels[k] === v) && Object.keys(selector).length > 0;
+  });
+  if (apiWorkload && !covered) found.push(`${apiWorkload.kind} ${apiWorkload.metadata.name}: no PodDisruptionBudget`);
+  if (!docs.some((d) => d.kind === 'NetworkPolicy')) found.push('no NetworkPolicy');
+  return found;
+}
