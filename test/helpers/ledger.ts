@@ -1,4 +1,5 @@
-import type { Queryable } from '../../apps/streams/src/db/pool.js';
+import type { Pool, Queryable } from '../../apps/streams/src/db/pool.js';
+import { indexNextBatch } from '../../apps/streams/src/domain/activity.js';
 
 /** Whole-ledger invariants, checked straight in SQL. */
 export async function ledgerInvariants(db: Queryable) {
@@ -26,4 +27,14 @@ export async function ledgerInvariants(db: Queryable) {
     driftedAccounts: Number(r.driftedAccounts),
     escrowMismatch: Number(r.escrowMismatch),
   };
+}
+
+/** Runs the activity indexer until it has applied every journal. */
+export async function indexEverything(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    while ((await indexNextBatch(client, 50)).journals > 0);
+  } finally {
+    client.release();
+  }
 }

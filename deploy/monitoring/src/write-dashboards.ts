@@ -1,4 +1,4 @@
-// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/ (or the folder given), then copies them
+// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/, then copies them
 // and the alert rules into the Helm chart's files/ (a chart can only read files inside itself).
 //   npm run dashboards
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dashboardJson, streamsDashboards } from './dashboards.js';
 
 const monitoring = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const folder = process.argv[2] ?? path.join(monitoring, 'dashboards');
+const folder = path.join(monitoring, 'dashboards');
 for (const [file, board] of Object.entries(streamsDashboards())) {
   writeFileSync(path.join(folder, file), dashboardJson(board));
   console.log(`wrote ${path.join(folder, file)}`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/database.js';
+import { indexEverything } from '../../../../test/helpers/ledger.js';
 import { withTransaction } from '../db/pool.js';
-import { indexNextBatch } from './activity.js';
 import { readBacklog } from './backlog.js';
 import { createStream, fundFromFaucet, settle } from './streams.js';
 import { registerUser, type User } from './users.js';
@@ -16,15 +16,6 @@ beforeAll(async () => {
   bob = await registerUser(db.pool, { email: 'bl-bob@example.test', password: 'password-123456' });
 });
 afterAll(async () => db.drop());
-
-async function indexAll(): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    while ((await indexNextBatch(client, 50)).journals > 0);
-  } finally {
-    client.release();
-  }
-}
 
 describe('the worker backlog', () => {
   it('is empty on a fresh ledger', async () => {
@@ -43,7 +34,7 @@ describe('the worker backlog', () => {
     const behind = await readBacklog(db.pool);
     expect(behind.indexerLagJournals).toBe(2);
     expect(behind.indexerLagSeconds).toBeGreaterThanOrEqual(0);
-    await indexAll();
+    await indexEverything(db.pool);
     expect(await readBacklog(db.pool)).toMatchObject({ indexerLagJournals: 0, indexerLagSeconds: 0 });
   });
 

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/database.js';
+import { indexEverything } from '../../../../test/helpers/ledger.js';
 import { withTransaction } from '../db/pool.js';
-import { indexNextBatch, resetIndex } from '../domain/activity.js';
+import { resetIndex } from '../domain/activity.js';
 import { fundFromFaucet } from '../domain/streams.js';
 import { registerUser, type User } from '../domain/users.js';
 import { Indexer, type IndexerState } from './indexer.js';
@@ -20,14 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-async function drain(): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    while ((await indexNextBatch(client, 50)).journals > 0);
-  } finally {
-    client.release();
-  }
-}
+const drain = () => indexEverything(db.pool);
 
 async function readModel() {
   const activity = await db.pool.query(
