@@ -16,11 +16,31 @@ export function parseDocs(text: string): K8sDoc[] {
     .filter((d): d is K8sDoc => d !== null);
 }
 
-// Custom resources and the npm package with their schemas.
-const CRD_MODELS: Record<string, string> = {
-  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
-  'external-secrets.io': '@kubernetes-models/external-secrets',
+// Custom resources and the npm packages with their schemas (argoproj.io is shared by Argo CD and Argo Rollouts).
+const CRD_MODELS: Record<string, string[]> = {
+  'monitoring.coreos.com': ['@kubernetes-models/prometheus-operator'],
+  'external-secrets.io': ['@kubernetes-models/external-secrets'],
+  'argoproj.io': ['@kubernetes-models/argo-cd'],
+  'source.toolkit.fluxcd.io': ['@kubernetes-models/flux-cd'],
+  'kustomize.toolkit.fluxcd.io': ['@kubernetes-models/flux-cd'],
 };
+
+type Model = new (value: unknown) => { validate(): void };
+
+async function findModel(group: string, version: string, kind: string): Promise<Model | undefined> {
+  const places = group
+    ? (CRD_MODELS[group] ?? ['kubernetes-models']).map((pkg) => `${pkg}/${group}/${version}`)
+    : [`kubernetes-models/${version}`];
+  for (const where of places) {
+    try {
+      const model = ((await import(where)) as Record<string, Model>)[kind];
+      if (model) return model;
+    } catch {
+      // not in this package
+    }
+  }
+  return undefined;
+}
 
 /**
  * Kinds rendered without a schema to check them against, each with the reason. A kind not listed here and
@@ -31,13 +51,7 @@ export const NO_SCHEMA: Record<string, string> = {};
 /** Validates a document against its kind's schema; answers the problem, or null when it is valid. */
 export async function validateDoc(doc: K8sDoc): Promise<string | null> {
   const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
-  const where = group ? `${CRD_MODELS[group] ?? 'kubernetes-models'}/${group}/${version}` : `kubernetes-models/${version}`;
-  let model: (new (value: unknown) => { validate(): void }) | undefined;
-  try {
-    model = ((await import(where)) as Record<string, new (value: unknown) => { validate(): void }>)[doc.kind];
-  } catch {
-    model = undefined;
-  }
+  const model = await findModel(group ?? '', version ?? '', doc.kind);
   if (!model) return NO_SCHEMA[doc.kind] ? null : `${doc.kind} ${doc.metadata.name}: no schema for ${doc.apiVersion} ${doc.kind}`;
   try {
     new model(doc).validate();
