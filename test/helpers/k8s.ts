@@ -20,7 +20,7 @@ export function parseDocs(text: string): K8sDoc[] {
 const CRD_MODELS: Record<string, string[]> = {
   'monitoring.coreos.com': ['@kubernetes-models/prometheus-operator'],
   'external-secrets.io': ['@kubernetes-models/external-secrets'],
-  'argoproj.io': ['@kubernetes-models/argo-cd'],
+  'argoproj.io': ['@kubernetes-models/argo-cd', '@kubernetes-models/argo-rollouts'],
   'source.toolkit.fluxcd.io': ['@kubernetes-models/flux-cd'],
   'kustomize.toolkit.fluxcd.io': ['@kubernetes-models/flux-cd'],
 };

@@ -143,6 +143,59 @@ describe('the Helm chart', () => {
   });
 });
 
+describe('the chart under Argo Rollouts (rollout.enabled)', () => {
+  const ROLLOUT = ['--set', 'rollout.enabled=true'];
+
+  it.each(['canary', 'blueGreen'])(
+    'lints and renders a %s Rollout and its AnalysisTemplate that validate and pass the policies',
+    async (strategy) => {
+      const args = [...ROLLOUT, '--set', `rollout.strategy=${strategy}`, ...ALL_ON];
+      const lint = runHelm(['lint', '--strict', CHART, '-f', path.join(CHART, 'values-prod.yaml'), ...args]);
+      expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+      const docs = render('values-prod.yaml', args);
+      const api = docs.filter(
+        (d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'api' && ['Deployment', 'Rollout'].includes(d.kind),
+      );
+      expect(api.map((d) => d.kind)).toEqual(['Rollout']);
+      expect(docs.filter((d) => d.kind === 'AnalysisTemplate').map((d) => d.metadata.name)).toEqual(['streams-analysis']);
+      expect((await Promise.all(docs.map(validateDoc))).filter(Boolean)).toEqual([]);
+      expect(policyViolations(docs)).toEqual([]);
+      const strategySpec = (api[0]!.spec as { strategy: Record<string, unknown> }).strategy;
+      expect(Object.keys(strategySpec)).toEqual([strategy]);
+    },
+  );
+
+  it('measures what slipway deploy measures on one machine, with the same limits and steps, and fails on an empty result', async () => {
+    const { default: config } = (await import('../../slipway.config.js')) as {
+      default: { analysis: { maxErrorRate: number; maxP95: string }; strategy: { steps: { weight: number; hold: string }[] } };
+    };
+    const docs = render('values.yaml', ROLLOUT);
+    const template = docs.find((d) => d.kind === 'AnalysisTemplate')!.spec as {
+      metrics: { name: string; successCondition?: string; provider: { prometheus?: { query: string }; job?: unknown } }[];
+    };
+    const conditions = Object.fromEntries(template.metrics.map((m) => [m.name, m.successCondition]));
+    expect(conditions['error-rate']).toBe(`len(result) > 0 && result[0] <= ${config.analysis.maxErrorRate}`);
+    expect(conditions['p95-latency']).toBe(`len(result) > 0 && result[0] <= ${Number.parseInt(config.analysis.maxP95, 10) / 1000}`);
+    for (const metric of template.metrics.filter((m) => m.provider.prometheus))
+      expect(metric.successCondition).toMatch(/^len\(result\) > 0 && /);
+    expect(template.metrics.find((m) => m.name === 'smoke')?.provider.job).toBeDefined();
+    const steps = (docs.find((d) => d.kind === 'Rollout')!.spec as { strategy: { canary: { steps: Record<string, unknown>[] } } }).strategy
+      .canary.steps;
+    const weights = steps.filter((s) => 'setWeight' in s).map((s) => s.setWeight);
+    const holds = steps.filter((s) => 'pause' in s).map((s) => (s.pause as { duration: string }).duration);
+    expect({ weights, holds }).toEqual({
+      weights: config.strategy.steps.map((s) => s.weight),
+      holds: config.strategy.steps.map((s) => s.hold),
+    });
+  });
+
+  it('refuses a canary step that is not weight:holdSeconds, naming it', () => {
+    const result = runHelm(['template', 'streams', CHART, ...ROLLOUT, '--set', 'rollout.canarySteps={10:30,half}']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/rollout\.canarySteps: "half" is not weight:holdSeconds/);
+  });
+});
+
 describe('the workload policies', () => {
   it('catch each kind of bad workload in a deliberately broken rendering', () => {
     const docs = render('values-prod.yaml');

@@ -88,6 +88,11 @@ tolerations:
 {{- define "streams.env" -}}
 - name: DATABASE_URL_FILE
   value: /var/run/secrets/streams/database-url
+{{- if .Values.rollout.enabled }}
+# In the pod template, not only the ConfigMap: a stable pod restarted during an analysis keeps its own version label.
+- name: APP_VERSION
+  value: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+{{- end }}
 {{- range $name, $value := .Values.extraEnv }}
 - name: {{ $name }}
   value: {{ $value | quote }}
@@ -112,4 +117,73 @@ tolerations:
 - name: database-url
   mountPath: /var/run/secrets/streams
   readOnly: true
+{{- end -}}
+
+{{/* The api pod template, shared by the Deployment and the Argo Rollouts Rollout. */}}
+{{- define "streams.apiPodTemplate" -}}
+template:
+  metadata:
+    labels:
+      {{- include "streams.labels" . | nindent 6 }}
+      app.kubernetes.io/component: api
+    annotations:
+      checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+      {{- with .Values.podAnnotations }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+  spec:
+    {{- include "streams.podSpecCommon" . | nindent 4 }}
+    terminationGracePeriodSeconds: {{ .Values.api.terminationGracePeriodSeconds }}
+    topologySpreadConstraints:
+      - maxSkew: {{ .Values.topologySpread.maxSkew }}
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: ScheduleAnyway
+        labelSelector:
+          matchLabels:
+            {{- include "streams.selectorLabels" (dict "root" . "component" "api") | nindent 12 }}
+      - maxSkew: {{ .Values.topologySpread.maxSkew }}
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: ScheduleAnyway
+        labelSelector:
+          matchLabels:
+            {{- include "streams.selectorLabels" (dict "root" . "component" "api") | nindent 12 }}
+    containers:
+      - name: api
+        image: {{ include "streams.image" . }}
+        imagePullPolicy: {{ .Values.image.pullPolicy }}
+        args: ["api"]
+        ports:
+          - name: http
+            containerPort: {{ .Values.api.port }}
+          - name: metrics
+            containerPort: {{ .Values.api.metricsPort }}
+        envFrom:
+          - configMapRef:
+              name: {{ include "streams.fullname" . }}
+        env:
+          {{- include "streams.env" . | nindent 10 }}
+        startupProbe:
+          httpGet: { path: /health/startup, port: http }
+          periodSeconds: 2
+          failureThreshold: 30
+        readinessProbe:
+          httpGet: { path: /health/ready, port: http }
+          periodSeconds: 5
+          failureThreshold: 2
+        livenessProbe:
+          httpGet: { path: /health/live, port: http }
+          periodSeconds: 10
+          failureThreshold: 3
+        lifecycle:
+          preStop:
+            sleep:
+              seconds: {{ div (add (int .Values.api.shutdownDelayMs) 999) 1000 }}
+        resources:
+          {{- toYaml .Values.api.resources | nindent 10 }}
+        securityContext:
+          {{- include "streams.containerSecurityContext" . | nindent 10 }}
+        volumeMounts:
+          {{- include "streams.volumeMounts" . | nindent 10 }}
+    volumes:
+      {{- include "streams.volumes" . | nindent 6 }}
 {{- end -}}
