@@ -28,7 +28,11 @@ const LAYOUT = [
   { match: (d) => d.kind === 'ServiceAccount', folder: 'base', file: 'rbac.yaml' },
   { match: (d) => d.kind === 'Ingress', folder: 'base', file: 'ingress.yaml' },
   { match: (d) => d.kind === 'NetworkPolicy', folder: 'base', file: 'networkpolicy.yaml' },
-  { match: (d) => d.kind === 'ServiceMonitor', folder: 'monitoring', file: 'servicemonitor.yaml' },
+  {
+    match: (d) => d.kind === 'ServiceMonitor' || d.metadata.labels?.['app.kubernetes.io/component'] === 'metrics',
+    folder: 'monitoring',
+    file: 'servicemonitor.yaml',
+  },
   { match: (d) => d.kind === 'PrometheusRule', folder: 'monitoring', file: 'prometheusrule.yaml' },
   { match: (d) => d.kind === 'ConfigMap' && d.metadata.labels?.grafana_dashboard, folder: 'monitoring', file: 'dashboards.yaml' },
   { match: (d) => d.kind === 'ExternalSecret', folder: 'secrets', file: 'externalsecret.yaml' },
@@ -73,10 +77,12 @@ function relabel(doc) {
     delete doc.spec.template.metadata.annotations;
   const annotations = doc.metadata.annotations;
   if (annotations?.['helm.sh/hook']) {
+    const weight = annotations['helm.sh/hook-weight'];
     delete annotations['helm.sh/hook'];
     delete annotations['helm.sh/hook-weight'];
     delete annotations['helm.sh/hook-delete-policy'];
     annotations['argocd.argoproj.io/hook'] = 'PreSync';
+    if (weight) annotations['argocd.argoproj.io/sync-wave'] = weight;
     annotations['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
   }
   return doc;

@@ -29,6 +29,7 @@ describe('compose.ci.yml', () => {
         DATABASE_URL: db.url,
         API_PORT: String(await freePort()),
         API_METRICS_PORT: String(await freePort()),
+        WORKER_PORT: String(await freePort()),
         WORKER_METRICS_PORT: String(await freePort()),
       };
       const stack = (args: string[]) => compose(['--project-name', project, '--file', path.join(DIR, 'compose.ci.yml'), ...args], env);

@@ -98,6 +98,25 @@ describe('the Helm chart', () => {
     expect(result.stderr).toMatch(/api\.terminationGracePeriodSeconds must cover api\.shutdownDelayMs/);
   });
 
+  it('scrapes every streams pod once, through a Service nothing else changes, keeping the service’s own labels', () => {
+    const docs = render('values-prod.yaml');
+    const metrics = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'streams-metrics')!.spec as {
+      clusterIP: string;
+      selector: Record<string, string>;
+    };
+    expect(metrics).toMatchObject({
+      clusterIP: 'None',
+      selector: { 'app.kubernetes.io/name': 'streams', 'app.kubernetes.io/instance': 'streams' },
+    });
+    expect(Object.keys(metrics.selector)).not.toContain('app.kubernetes.io/component');
+    const monitor = docs.find((d) => d.kind === 'ServiceMonitor')!.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: { honorLabels?: boolean }[];
+    };
+    expect(monitor.selector.matchLabels['app.kubernetes.io/component']).toBe('metrics');
+    expect(monitor.endpoints.map((e) => e.honorLabels)).toEqual([true]);
+  });
+
   it('puts the alert rules and dashboards of deploy/monitoring in, unchanged', () => {
     const docs = render('values-staging.yaml');
     const rule = docs.find((d) => d.kind === 'PrometheusRule')!;
@@ -157,7 +176,13 @@ describe('the chart under Argo Rollouts (rollout.enabled)', () => {
         (d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'api' && ['Deployment', 'Rollout'].includes(d.kind),
       );
       expect(api.map((d) => d.kind)).toEqual(['Rollout']);
-      expect(docs.filter((d) => d.kind === 'AnalysisTemplate').map((d) => d.metadata.name)).toEqual(['streams-analysis']);
+      expect(docs.filter((d) => d.kind === 'AnalysisTemplate').map((d) => d.metadata.name)).toEqual(['streams-analysis', 'streams-smoke']);
+      // The autoscaler scales what runs the api.
+      expect((docs.find((d) => d.kind === 'HorizontalPodAutoscaler')!.spec as { scaleTargetRef: unknown }).scaleTargetRef).toEqual({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: 'streams-api',
+      });
       expect((await Promise.all(docs.map(validateDoc))).filter(Boolean)).toEqual([]);
       expect(policyViolations(docs)).toEqual([]);
       const strategySpec = (api[0]!.spec as { strategy: Record<string, unknown> }).strategy;
@@ -170,7 +195,7 @@ describe('the chart under Argo Rollouts (rollout.enabled)', () => {
       default: { analysis: { maxErrorRate: number; maxP95: string }; strategy: { steps: { weight: number; hold: string }[] } };
     };
     const docs = render('values.yaml', ROLLOUT);
-    const template = docs.find((d) => d.kind === 'AnalysisTemplate')!.spec as {
+    const template = docs.find((d) => d.kind === 'AnalysisTemplate' && d.metadata.name === 'streams-analysis')!.spec as {
       metrics: { name: string; successCondition?: string; provider: { prometheus?: { query: string }; job?: unknown } }[];
     };
     const conditions = Object.fromEntries(template.metrics.map((m) => [m.name, m.successCondition]));
@@ -178,7 +203,8 @@ describe('the chart under Argo Rollouts (rollout.enabled)', () => {
     expect(conditions['p95-latency']).toBe(`len(result) > 0 && result[0] <= ${Number.parseInt(config.analysis.maxP95, 10) / 1000}`);
     for (const metric of template.metrics.filter((m) => m.provider.prometheus))
       expect(metric.successCondition).toMatch(/^len\(result\) > 0 && /);
-    expect(template.metrics.find((m) => m.name === 'smoke')?.provider.job).toBeDefined();
+    const smoke = docs.find((d) => d.kind === 'AnalysisTemplate' && d.metadata.name === 'streams-smoke')!.spec as typeof template;
+    expect(smoke.metrics.map((m) => [m.name, Boolean(m.provider.job)])).toEqual([['smoke', true]]);
     const steps = (docs.find((d) => d.kind === 'Rollout')!.spec as { strategy: { canary: { steps: Record<string, unknown>[] } } }).strategy
       .canary.steps;
     const weights = steps.filter((s) => 'setWeight' in s).map((s) => s.setWeight);

@@ -127,12 +127,23 @@ describe('the Kustomize tree', () => {
     expect(pick(overlay, 'PodDisruptionBudget')).toEqual(pick(chart, 'PodDisruptionBudget'));
   });
 
-  it('points Argo CD and Flux at the prod overlay, with objects that validate', async () => {
-    const docs = kustomize('gitops');
-    expect(docs.map((d) => d.kind).sort()).toEqual(['Application', 'GitRepository', 'Kustomization']);
-    expect((await Promise.all(docs.map(validateDoc))).filter(Boolean)).toEqual([]);
-    const app = docs.find((d) => d.kind === 'Application')!.spec as { source: { path: string } };
-    const flux = docs.find((d) => d.kind === 'Kustomization')!.spec as { path: string };
-    expect([app.source.path, flux.path]).toEqual(['deploy/k8s/overlays/prod', './deploy/k8s/overlays/prod']);
+  it.each(ENVIRONMENTS)('overlays/%s labels its metrics with the version of the image it runs', (env) => {
+    const docs = kustomize(`overlays/${env}`);
+    const images = (docs.filter((d) => d.kind === 'Deployment') as Workload[]).flatMap((d) =>
+      d.spec.template.spec.containers.map((c) => c.image.split(':').pop()),
+    );
+    const version = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'streams')?.data?.APP_VERSION;
+    expect(new Set(images)).toEqual(new Set([version]));
+  });
+
+  it('points Argo CD or Flux (one folder each, never both) at the prod overlay, with objects that validate', async () => {
+    const argocd = kustomize('gitops/argocd');
+    const flux = kustomize('gitops/flux');
+    expect(argocd.map((d) => d.kind)).toEqual(['Application']);
+    expect(flux.map((d) => d.kind).sort()).toEqual(['GitRepository', 'Kustomization']);
+    expect((await Promise.all([...argocd, ...flux].map(validateDoc))).filter(Boolean)).toEqual([]);
+    const app = argocd[0]!.spec as { source: { path: string } };
+    const fluxSync = flux.find((d) => d.kind === 'Kustomization')!.spec as { path: string };
+    expect([app.source.path, fluxSync.path]).toEqual(['deploy/k8s/overlays/prod', './deploy/k8s/overlays/prod']);
   });
 });

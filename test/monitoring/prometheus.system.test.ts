@@ -110,7 +110,7 @@ beforeAll(async () => {
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${promPort}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: 'ignore' },
   );
   prometheusUrl = `http://127.0.0.1:${promPort}`;
   await waitForHttp(`${prometheusUrl}/-/ready`, (s) => s === 200, 60_000);
