@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { ensureDebianPackage } from './process.js';
 
 export interface TestCertificate {
   cert: string;
@@ -18,9 +16,7 @@ export interface TestCertificate {
  * missing) into `dir` as `<name>.crt` and `<name>.key`.
  */
 export function makeCertificate(dir: string, name = 'router'): TestCertificate {
-  execFileSync(process.execPath, [path.join(root, 'scripts/ensure-debian-package.mjs'), '/usr/bin/openssl', 'openssl'], {
-    stdio: 'inherit',
-  });
+  ensureDebianPackage('/usr/bin/openssl', 'openssl');
   mkdirSync(dir, { recursive: true });
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);

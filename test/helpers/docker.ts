@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import { DOCKER_COMPOSE, dockerClient } from '../../scripts/docker-engine.mjs';
+import { finished, ServiceProcess } from './process.js';
 
 export interface Run {
   code: number | null;
@@ -29,15 +30,7 @@ function dockerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(binary: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return finished(new ServiceProcess(spawn(binary, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })));
 }
 
 /** `docker …` against the tier's engine. */

@@ -1,6 +1,38 @@
 // Rendered Kubernetes documents: parsing, schema validation with the kubernetes-models packages, and the
 // project's policies for workloads. Shared by the Helm chart's and the Kustomize overlays' tests.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ROOT } from './process.js';
+
+export const CHART = path.join(ROOT, 'deploy/helm/streams');
+// values-dev.yaml makes the chart's own Secret, which needs a URL and a token file.
+export const DEV_SECRETS = [
+  '--set',
+  'database.url=postgres://streams@postgres.dev:5432/streams',
+  '--set',
+  'smoke.tokens=placeholder-token-file',
+];
+
+/** Runs helm or kubectl to completion. */
+export function runTool(binary: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** What must succeed: its stdout, or an error carrying the tool's stderr. */
+export function runToolOk(binary: string, args: string[]): string {
+  const result = runTool(binary, args);
+  if (result.status !== 0) throw new Error(`${path.basename(binary)} ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The chart rendered by `helm template` (release and namespace "streams") with one of its values files. */
+export function renderChart(helm: string, valuesFile: string, extra: string[] = []): K8sDoc[] {
+  return parseDocs(
+    runToolOk(helm, ['template', 'streams', CHART, '--namespace', 'streams', '-f', path.join(CHART, valuesFile), ...DEV_SECRETS, ...extra]),
+  );
+}
 
 export interface K8sDoc {
   apiVersion: string;

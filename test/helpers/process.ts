@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -132,3 +132,10 @@ export function postgresProcessesUnder(dir: string): number[] {
 
 /** Whether a process with this pid is running (a zombie is not). */
 export const isRunning = (pid: number): boolean => identify(pid) !== null;
+
+/** Installs a tool from Debian's packages when missing (scripts/ensure-debian-package.mjs); only its errors are shown. */
+export function ensureDebianPackage(binary: string, pkg: string): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/ensure-debian-package.mjs'), binary, pkg], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}

@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureK8sTools } from '../../scripts/k8s-tools.mjs';
-import { parseDocs, policyViolations, validateDoc, type K8sDoc } from '../helpers/k8s.js';
+import { CHART, DEV_SECRETS, parseDocs, policyViolations, renderChart, runTool, validateDoc, type K8sDoc } from '../helpers/k8s.js';
 import { ROOT } from '../helpers/process.js';
 
-const CHART = path.join(ROOT, 'deploy/helm/streams');
 const VALUES_FILES = ['values.yaml', 'values-dev.yaml', 'values-staging.yaml', 'values-prod.yaml'];
 // The switches that add objects: every optional template rendered at least once.
 const ALL_ON = [
@@ -21,8 +20,6 @@ const ALL_ON = [
   '--set',
   'monitoring.dashboards.enabled=true',
 ];
-// values-dev.yaml makes the chart's own Secret, which needs a URL.
-const DEV_SECRETS = ['--set', 'database.url=postgres://streams@postgres.dev:5432/streams', '--set', 'smoke.tokens=placeholder-token-file'];
 
 let helm: string;
 
@@ -33,17 +30,8 @@ interface WorkloadDoc extends K8sDoc {
   };
 }
 
-function runHelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(helm, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function render(valuesFile: string, extra: string[] = []): K8sDoc[] {
-  const args = ['template', 'streams', CHART, '--namespace', 'streams', '-f', path.join(CHART, valuesFile), ...DEV_SECRETS, ...extra];
-  const result = runHelm(args);
-  if (result.status !== 0) throw new Error(`helm ${args.join(' ')} failed: ${result.stderr}`);
-  return parseDocs(result.stdout);
-}
+const runHelm = (args: string[]) => runTool(helm, args);
+const render = (valuesFile: string, extra: string[] = []) => renderChart(helm, valuesFile, extra);
 
 beforeAll(() => {
   helm = ensureK8sTools().helm;

@@ -1,29 +1,21 @@
 // The Kustomize tree: its base, monitoring and secrets folders generated from the Helm chart, overlays rendered by
 // the real kubectl (from its npm package), every object schema-validated, and each overlay agreeing with the chart
 // rendered with the same environment's values file.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../deploy/k8s/generate.mjs';
 import { ensureK8sTools } from '../../scripts/k8s-tools.mjs';
-import { parseDocs, policyViolations, validateDoc, type K8sDoc } from '../helpers/k8s.js';
+import { parseDocs, policyViolations, renderChart, runToolOk, validateDoc, type K8sDoc } from '../helpers/k8s.js';
 import { ROOT } from '../helpers/process.js';
 
 const K8S = path.join(ROOT, 'deploy/k8s');
-const CHART = path.join(ROOT, 'deploy/helm/streams');
 const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 
 let tools: { helm: string; kubectl: string };
 
-function run(binary: string, args: string[]): string {
-  const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`${path.basename(binary)} ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
-
-const kustomize = (folder: string) => parseDocs(run(tools.kubectl, ['kustomize', path.join(K8S, folder)]));
+const kustomize = (folder: string) => parseDocs(runToolOk(tools.kubectl, ['kustomize', path.join(K8S, folder)]));
 
 interface Workload extends K8sDoc {
   spec: {
@@ -103,19 +95,7 @@ describe('the Kustomize tree', () => {
   });
 
   it.each(ENVIRONMENTS)('overlays/%s and the chart with its values file agree on the workloads', (env) => {
-    const chart = parseDocs(
-      run(tools.helm, [
-        'template',
-        'streams',
-        CHART,
-        '-f',
-        path.join(CHART, `values-${env}.yaml`),
-        '--set',
-        'database.url=postgres://db/streams',
-        '--set',
-        'smoke.tokens=placeholder',
-      ]),
-    );
+    const chart = renderChart(tools.helm, `values-${env}.yaml`);
     const overlay = kustomize(`overlays/${env}`);
     expect(Object.keys(workloads(overlay)).sort()).toEqual(['streams-api', 'streams-worker']);
     expect(workloads(overlay)).toEqual(workloads(chart));

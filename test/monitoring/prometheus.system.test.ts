@@ -2,7 +2,7 @@
 // every dashboard query and every rule expression is then evaluated by it. The traffic touches every feature the
 // dashboards show (errors included: one request in ten fails by injection), so every panel's query must return data:
 // a misspelt metric name fails here.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { dashboardQueries, streamsDashboards } from '../../deploy/monitoring/src/dashboards.js';
 import { Browserless } from '../helpers/browserless.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort, ROOT, startStreams, waitForHttp, type ServiceProcess } from '../helpers/process.js';
+import { ensureDebianPackage, freePort, ROOT, startStreams, waitForHttp, type ServiceProcess } from '../helpers/process.js';
 
 const RULES = path.join(ROOT, 'deploy/monitoring/rules/streams.rules.yml');
 
@@ -66,9 +66,7 @@ async function useTheService(base: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/ensure-debian-package.mjs'), '/usr/bin/prometheus', 'prometheus'], {
-    stdio: 'ignore',
-  });
+  ensureDebianPackage('/usr/bin/prometheus', 'prometheus');
   dir = mkdtempSync(path.join(tmpdir(), 'streams-prometheus-'));
   db = await createTestDatabase('prometheus');
   const [port, apiMetrics, workerMetrics, promPort] = [await freePort(), await freePort(), await freePort(), await freePort()];

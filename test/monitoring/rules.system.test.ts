@@ -1,11 +1,11 @@
 // The alert rules in deploy/monitoring, checked and unit-tested by the real promtool (Debian's prometheus package).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ROOT } from '../helpers/process.js';
+import { ensureDebianPackage, ROOT } from '../helpers/process.js';
 
 const MONITORING = path.join(ROOT, 'deploy/monitoring');
 const RULES = path.join(MONITORING, 'rules/streams.rules.yml');
@@ -21,9 +21,7 @@ interface RuleTests {
 const promtool = (...args: string[]) => spawnSync('promtool', args, { encoding: 'utf8' });
 
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/ensure-debian-package.mjs'), '/usr/bin/promtool', 'prometheus'], {
-    stdio: 'ignore',
-  });
+  ensureDebianPackage('/usr/bin/promtool', 'prometheus');
 });
 
 describe('the alert rules', () => {

@@ -1,9 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildImage } from '../../deploy/docker/build.mjs';
 import { dockerClient, startDockerEngine } from '../../scripts/docker-engine.mjs';
-import { spawnSync } from 'node:child_process';
 import { ROOT } from '../helpers/process.js';
 
 declare module 'vitest' {

@@ -11,6 +11,17 @@ const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** User traffic: the probe routes are left out, as in the alert rules. */
 const USER = 'route!~"/health/.*|/healthz|/readyz"';
 
+/** The share of user requests answered 5xx over `window`, per `by` label (all together when none). */
+function errorRatio(window: string, by?: string): string {
+  const sum = by ? `sum by (${by}) ` : 'sum';
+  return `${sum}(rate(http_requests_total{status=~"5..", ${USER}}[${window}])) / ${sum}(rate(http_requests_total{${USER}}[${window}]))`;
+}
+
+/** A quantile of user request latency, per `by` label (all together when none). */
+function latency(quantile: number, by?: string): string {
+  return `histogram_quantile(${quantile}, sum by (${by ? `${by}, ` : ''}le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`;
+}
+
 function query(expr: string, legend: string): Builder<Dataquery> {
   return new DataqueryBuilder().expr(expr).legendFormat(legend).datasource(DATASOURCE);
 }
@@ -57,29 +68,16 @@ function overview(): Dashboard {
         '5xx ratio',
         'percentunit',
         'Share of user requests answered with a server error (SLO: under 0.1% over 30 days).',
-        query(
-          `sum(rate(http_requests_total{status=~"5..", ${USER}}[$__rate_interval])) / sum(rate(http_requests_total{${USER}}[$__rate_interval]))`,
-          '5xx',
-        ),
+        query(errorRatio('$__rate_interval'), '5xx'),
       ),
     )
-    .withPanel(
-      stat(
-        'p95 latency',
-        's',
-        'The 95th percentile of user request latency (SLO: under 500 ms).',
-        query(`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`, 'p95'),
-      ),
-    )
+    .withPanel(stat('p95 latency', 's', 'The 95th percentile of user request latency (SLO: under 500 ms).', query(latency(0.95), 'p95')))
     .withPanel(
       stat(
         'Error budget burn (1h)',
         'none',
         'How fast errors spend the 30-day budget: 1 is exactly on budget, 14.4 pages.',
-        query(
-          `(sum(rate(http_requests_total{status=~"5..", ${USER}}[1h])) / sum(rate(http_requests_total{${USER}}[1h]))) / 0.001`,
-          'burn rate',
-        ),
+        query(`(${errorRatio('1h')}) / 0.001`, 'burn rate'),
       ),
     )
     .withRow(new RowBuilder('By route'))
@@ -104,14 +102,8 @@ function overview(): Dashboard {
         'Latency by route',
         's',
         'p95 and p99 of user request latency, by route template.',
-        query(
-          `histogram_quantile(0.95, sum by (route, le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`,
-          'p95 {{route}}',
-        ),
-        query(
-          `histogram_quantile(0.99, sum by (route, le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`,
-          'p99 {{route}}',
-        ),
+        query(latency(0.95, 'route'), 'p95 {{route}}'),
+        query(latency(0.99, 'route'), 'p99 {{route}}'),
       ),
     )
     .withRow(new RowBuilder('By release version'))
@@ -128,10 +120,7 @@ function overview(): Dashboard {
         '5xx ratio by version',
         'percentunit',
         'Share of requests answered 5xx, by release version.',
-        query(
-          `sum by (version) (rate(http_requests_total{status=~"5..", ${USER}}[$__rate_interval])) / sum by (version) (rate(http_requests_total{${USER}}[$__rate_interval]))`,
-          '{{version}}',
-        ),
+        query(errorRatio('$__rate_interval', 'version'), '{{version}}'),
       ),
     )
     .withPanel(
@@ -139,14 +128,8 @@ function overview(): Dashboard {
         'Latency by version',
         's',
         'p95 and p99 of user request latency, by release version.',
-        query(
-          `histogram_quantile(0.95, sum by (version, le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`,
-          'p95 {{version}}',
-        ),
-        query(
-          `histogram_quantile(0.99, sum by (version, le) (rate(http_request_duration_seconds_bucket{${USER}}[$__rate_interval])))`,
-          'p99 {{version}}',
-        ),
+        query(latency(0.95, 'version'), 'p95 {{version}}'),
+        query(latency(0.99, 'version'), 'p99 {{version}}'),
       ),
     )
     .build();

@@ -8,11 +8,18 @@ import { bootstrapCommand } from './synthetic.js';
 
 export type AdminCommand = 'migrate' | 'indexer:rebuild' | 'synthetic:bootstrap';
 
-export async function runAdminCommand(command: AdminCommand, argv: string[], config: StreamsConfig, logger: Logger): Promise<void> {
+/** `out` takes synthetic:bootstrap's report (stderr when the caller's stdout is for something else). */
+export async function runAdminCommand(
+  command: AdminCommand,
+  argv: string[],
+  config: StreamsConfig,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const db = await openDatabase(config, logger);
   try {
     if (command === 'synthetic:bootstrap') {
-      await bootstrapCommand(argv, db.url);
+      await bootstrapCommand(argv, db.url, out);
       return;
     }
     if (command === 'migrate') {

@@ -50,21 +50,16 @@ export async function runSmokeCli(argv: string[]): Promise<number> {
   }
 }
 
-/** What `streams synthetic:bootstrap --token-file <file>` does, in this process; its report goes to stderr (stdout may be --json). */
+/** `streams synthetic:bootstrap --token-file <file>`, in this process; its report goes to stderr (stdout may be --json). */
 async function bootstrapSyntheticUsers(file: string): Promise<void> {
-  const [{ loadStreamsConfig }, { openDatabase }, { bootstrapCommand }, { createLogger, runConfigOrExit }] = await Promise.all([
+  const [{ loadStreamsConfig }, { runAdminCommand }, { createLogger, runConfigOrExit }] = await Promise.all([
     import('../config.js'),
-    import('../database.js'),
-    import('./synthetic.js'),
+    import('./admin.js'),
     import('@slipway/runtime'),
   ]);
   const config = runConfigOrExit(() => loadStreamsConfig());
-  const db = await openDatabase(config, createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL }));
-  try {
-    await bootstrapCommand(['--token-file', file], db.url, process.stderr);
-  } finally {
-    await db.stop?.();
-  }
+  const logger = createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL });
+  await runAdminCommand('synthetic:bootstrap', ['--token-file', file], config, logger, process.stderr);
 }
 
 /** --token-file, else SMOKE_TOKEN_FILE (a Job's mounted Secret), named as such when the file is wrong. */
