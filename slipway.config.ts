@@ -71,4 +71,17 @@ export default defineConfig({
     serviceMetrics: [{ name: 'refused requests', metric: 'streams_api_refusals_total' }],
   },
   timeouts: { ready: '60s', drain: '30s', pause: '15m' },
+  // `slipway deploy --target kubernetes --env <name> --version <image tag>`: the chart in deploy/helm/streams, one
+  // namespace per environment (as the Kustomize overlays). Dev and staging are driven by Slipway, judged on a
+  // Prometheus it reaches (kubectl -n monitoring port-forward svc/prometheus-operated 9090); prod runs on Argo Rollouts.
+  kubernetes: {
+    chart: 'deploy/helm/streams',
+    release: 'streams',
+    selector: 'service="streams-api", route!~"/health/.*|/healthz|/readyz"',
+    environments: {
+      dev: { namespace: 'streams-dev', values: ['values-dev.yaml'], prometheus: 'http://127.0.0.1:9090' },
+      staging: { namespace: 'streams-staging', values: ['values-staging.yaml'], prometheus: 'http://127.0.0.1:9090' },
+      prod: { namespace: 'streams', values: ['values-prod.yaml'], argoRollouts: true },
+    },
+  },
 });

@@ -2,9 +2,7 @@
 // every dashboard query and every rule expression is then evaluated by it. The traffic touches every feature the
 // dashboards show (errors included: one request in ten fails by injection), so every panel's query must return data:
 // a misspelt metric name fails here.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,31 +10,19 @@ import { parse } from 'yaml';
 import { dashboardQueries, streamsDashboards } from '../../deploy/monitoring/src/dashboards.js';
 import { Browserless } from '../helpers/browserless.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { ensureDebianPackage, freePort, ROOT, startStreams, waitForHttp, type ServiceProcess } from '../helpers/process.js';
+import { freePort, ROOT, startStreams, waitForHttp, type ServiceProcess } from '../helpers/process.js';
+import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
 
 const RULES = path.join(ROOT, 'deploy/monitoring/rules/streams.rules.yml');
 
 let db: TestDatabase;
 let api: ServiceProcess;
 let worker: ServiceProcess;
-let prometheus: ChildProcess | undefined;
-let prometheusUrl: string;
-let dir: string;
+let prometheus: RunningPrometheus | undefined;
 let traffic = true;
 let trafficDone: Promise<void>;
 
-async function promQuery(expr: string): Promise<{ status: string; error?: string; data?: { result: unknown[] } }> {
-  const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`;
-  return (await (await fetch(url)).json()) as { status: string; error?: string; data?: { result: unknown[] } };
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await sleep(500);
-  }
-}
+const promQuery = (expr: string) => prometheus!.query(expr);
 
 /** Users doing what users do: register, fund, stream (one-second streams, so the worker settles them), list. */
 async function useTheService(base: string): Promise<void> {
@@ -66,10 +52,8 @@ async function useTheService(base: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  ensureDebianPackage('/usr/bin/prometheus', 'prometheus');
-  dir = mkdtempSync(path.join(tmpdir(), 'streams-prometheus-'));
   db = await createTestDatabase('prometheus');
-  const [port, apiMetrics, workerMetrics, promPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, apiMetrics, workerMetrics] = [await freePort(), await freePort(), await freePort()];
   const common = { DATABASE_URL: db.url, HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn', APP_VERSION: 'v-prom-1' };
   // One request in ten fails with an injected 500, so error ratios have data too.
   api = startStreams('api', {
@@ -88,54 +72,28 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/health/ready`);
 
-  mkdirSync(path.join(dir, 'rules'));
-  copyFileSync(RULES, path.join(dir, 'rules/streams.rules.yml'));
-  writeFileSync(
-    path.join(dir, 'prometheus.yml'),
-    [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      'rule_files: [rules/*.yml]',
-      'scrape_configs:',
-      `  - { job_name: streams-api, static_configs: [{ targets: ['127.0.0.1:${apiMetrics}'] }] }`,
-      `  - { job_name: streams-worker, static_configs: [{ targets: ['127.0.0.1:${workerMetrics}'] }] }`,
-      '',
-    ].join('\n'),
-  );
-  prometheus = spawn(
-    '/usr/bin/prometheus',
-    [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  prometheusUrl = `http://127.0.0.1:${promPort}`;
-  await waitForHttp(`${prometheusUrl}/-/ready`, (s) => s === 200, 60_000);
+  prometheus = await startPrometheus({ 'streams-api': [`127.0.0.1:${apiMetrics}`], 'streams-worker': [`127.0.0.1:${workerMetrics}`] }, [
+    RULES,
+  ]);
 
   trafficDone = useTheService(base);
   // Enough scrapes for rates over 30 s windows, and a settled stream or two.
-  await until('8 scrapes of each process', async () => {
+  await prometheus.until('8 scrapes of each process', async () => {
     const counts = (await promQuery('count_over_time(up[1m])')).data?.result as { value: [number, string] }[] | undefined;
     return (counts?.length ?? 0) === 2 && counts!.every((c) => Number(c.value[1]) >= 8);
   });
-  await until('a settlement', async () => ((await promQuery('streams_settlements_total > 0')).data?.result.length ?? 0) > 0);
+  await prometheus.until('a settlement', async () => ((await promQuery('streams_settlements_total > 0')).data?.result.length ?? 0) > 0);
 }, 180_000);
 
 afterAll(async () => {
   traffic = false;
   await trafficDone?.catch(() => undefined);
-  if (prometheus && prometheus.exitCode === null) {
-    const exited = new Promise((resolve) => prometheus!.once('exit', resolve));
-    prometheus.kill('SIGTERM');
-    await exited;
-  }
+  await prometheus?.stop();
   for (const proc of [api, worker]) {
     proc?.kill('SIGTERM');
     await proc?.exited;
   }
   await db?.drop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a real Prometheus scraping streams', () => {

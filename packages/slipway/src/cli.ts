@@ -5,6 +5,16 @@ import { Command, CommanderError } from 'commander';
 import { dashboardCommand } from './commands/dashboard.js';
 import { decideCommand, decideFromDashboard, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { registerInitAndDoctor } from './commands/init-cli.js';
+import {
+  kubernetesDecideCommand,
+  kubernetesDeployCommand,
+  kubernetesHistoryCommand,
+  kubernetesRollbackCommand,
+  kubernetesStatusCommand,
+} from './commands/kubernetes.js';
+import { KubernetesUsageError } from './kubernetes/commands.js';
+import { CommandFailedError } from './kubernetes/helm-cluster.js';
+import { PrometheusError } from './kubernetes/prometheus.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/context.js';
 import { STRATEGIES } from './config/schema.js';
@@ -66,6 +76,23 @@ program
 
 const json = (cmd: Command) => cmd.option('--json', 'machine-readable output (JSON, or JSON lines for events)', false);
 
+interface TargetFlags {
+  target: string;
+  env?: string;
+}
+/** --target and --env: where the command acts, this machine's `slipway up` or a Kubernetes environment. */
+const targeted = (cmd: Command) =>
+  cmd
+    .option('--target <where>', 'local (slipway up on this machine) or kubernetes', 'local')
+    .option('--env <name>', 'with --target kubernetes: the environment (kubernetes.environments in the config)');
+
+function onKubernetes(opts: TargetFlags): boolean {
+  if (opts.target === 'kubernetes') return true;
+  if (opts.target !== 'local') throw new UsageError(`--target: "${opts.target}" is not local or kubernetes`);
+  if (opts.env !== undefined) throw new UsageError('--env: only with --target kubernetes');
+  return false;
+}
+
 json(
   program
     .command('up')
@@ -105,65 +132,116 @@ program
     process.stdout.write(systemdUnit(await configOf(), opts.user));
   });
 
-json(
-  program
-    .command('deploy')
-    .description(
-      'build the working tree and release it: lint migrations, migrate, start the candidate, smoke, shift traffic, analyse, promote or roll back',
-    )
-    .option('--strategy <name>', 'blue-green, canary or rolling (default: strategy.type in the config)')
-    .option('--set <KEY=VALUE>', 'environment override for the candidate only (repeatable)', collect, [])
-    .option('--no-build', 'ship the working tree as it is, without running build.command')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal', false),
-).action(async (opts: { strategy?: string; set: string[]; build: boolean; yes: boolean; json: boolean }) => {
-  const loaded = await configOf();
-  const strategy = opts.strategy === undefined ? undefined : parseStrategy(opts.strategy);
-  const overrides = parseOverrides(opts.set);
-  if (
-    !opts.yes &&
-    !opts.json &&
-    process.stdin.isTTY &&
-    !(await confirm(`Release the working tree of ${loaded.source} with ${strategy ?? loaded.config.strategy.type}?`))
-  ) {
-    process.stderr.write('slipway: not deployed\n');
-    process.exitCode = 1;
-    return;
-  }
-  process.exitCode = await deployCommand(loaded, { json: opts.json, strategy, overrides, build: opts.build });
-});
+targeted(
+  json(
+    program
+      .command('deploy')
+      .description(
+        'build the working tree and release it: lint migrations, migrate, start the candidate, smoke, shift traffic, analyse, promote or roll back',
+      )
+      .option('--strategy <name>', 'blue-green, canary or rolling (default: strategy.type in the config)')
+      .option('--set <KEY=VALUE>', 'environment override for the candidate only (repeatable)', collect, [])
+      .option('--no-build', 'ship the working tree as it is, without running build.command')
+      .option('-y, --yes', 'do not ask for confirmation on a terminal', false),
+  ),
+)
+  .option('--version <tag>', 'with --target kubernetes: the image tag to release')
+  .option('--dry-run', 'with --target kubernetes: print the commands and the rendered manifests, change nothing', false)
+  .action(
+    async (
+      opts: TargetFlags & {
+        strategy?: string;
+        set: string[];
+        build: boolean;
+        yes: boolean;
+        json: boolean;
+        version?: string;
+        dryRun: boolean;
+      },
+    ) => {
+      const loaded = await configOf();
+      if (onKubernetes(opts)) {
+        if (opts.strategy !== undefined || opts.set.length > 0)
+          throw new UsageError(
+            `${opts.strategy !== undefined ? '--strategy' : '--set'}: not with --target kubernetes (the chart's values and the config decide)`,
+          );
+        if (
+          !opts.dryRun &&
+          !opts.yes &&
+          !opts.json &&
+          process.stdin.isTTY &&
+          !(await confirm(`Release ${opts.version ?? '?'} to the ${opts.env ?? '?'} environment on Kubernetes?`))
+        ) {
+          process.stderr.write('slipway: not deployed\n');
+          process.exitCode = 1;
+          return;
+        }
+        process.exitCode = await kubernetesDeployCommand(loaded, opts);
+        return;
+      }
+      if (opts.version !== undefined || opts.dryRun)
+        throw new UsageError(`${opts.dryRun ? '--dry-run' : '--version'}: only with --target kubernetes`);
+      const strategy = opts.strategy === undefined ? undefined : parseStrategy(opts.strategy);
+      const overrides = parseOverrides(opts.set);
+      if (
+        !opts.yes &&
+        !opts.json &&
+        process.stdin.isTTY &&
+        !(await confirm(`Release the working tree of ${loaded.source} with ${strategy ?? loaded.config.strategy.type}?`))
+      ) {
+        process.stderr.write('slipway: not deployed\n');
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = await deployCommand(loaded, { json: opts.json, strategy, overrides, build: opts.build });
+    },
+  );
 
-json(program.command('promote').description('continue a paused release (or finish an interrupted one)')).action(
-  async (opts: { json: boolean }) => {
-    process.exitCode = await decideCommand(await configOf(), 'promote', opts);
-  },
-);
-json(program.command('abort').description('roll back the release being deployed (paused, running or interrupted)')).action(
-  async (opts: { json: boolean }) => {
-    process.exitCode = await decideCommand(await configOf(), 'abort', opts);
-  },
-);
-json(
-  program
-    .command('rollback')
-    .description('put all traffic back on the previous release at once (no analysis)')
-    .option('--to <id>', 'the release to return to (default: the one before the current stable release)'),
-).action(async (opts: { to?: string; json: boolean }) => {
-  process.exitCode = await rollbackCommand(await configOf(), opts);
+for (const action of ['promote', 'abort'] as const) {
+  const what =
+    action === 'promote'
+      ? 'continue a paused release (or finish an interrupted one); on Kubernetes, promote its Argo Rollouts Rollout'
+      : 'roll back the release being deployed (paused, running or interrupted); on Kubernetes, abort its Argo Rollouts Rollout';
+  targeted(json(program.command(action).description(what))).action(async (opts: TargetFlags & { json: boolean }) => {
+    const loaded = await configOf();
+    process.exitCode = onKubernetes(opts) ? await kubernetesDecideCommand(loaded, action, opts) : await decideCommand(loaded, action, opts);
+  });
+}
+targeted(
+  json(
+    program
+      .command('rollback')
+      .description('put all traffic back on the previous release at once (no analysis); on Kubernetes, helm rollback')
+      .option('--to <id>', 'the release (on Kubernetes: the Helm revision) to return to (default: the one before the current)'),
+  ),
+).action(async (opts: TargetFlags & { to?: string; json: boolean }) => {
+  const loaded = await configOf();
+  process.exitCode = onKubernetes(opts) ? await kubernetesRollbackCommand(loaded, opts) : await rollbackCommand(loaded, opts);
 });
-json(program.command('status').description('releases running, weights, the deploy in progress and its last analysis')).action(
-  async (opts: { json: boolean }) => {
-    process.exitCode = await statusCommand(await configOf(), opts);
-  },
-);
-json(
-  program
-    .command('history')
-    .description('past releases: id, time, strategy, result, reason, duration')
-    .option('--limit <n>', 'how many', '20'),
-).action(async (opts: { limit: string; json: boolean }) => {
+targeted(
+  json(
+    program
+      .command('status')
+      .description('releases running, weights, the deploy in progress and its last analysis; on Kubernetes, the revision and Rollout'),
+  ),
+).action(async (opts: TargetFlags & { json: boolean }) => {
+  const loaded = await configOf();
+  process.exitCode = onKubernetes(opts) ? await kubernetesStatusCommand(loaded, opts) : await statusCommand(loaded, opts);
+});
+targeted(
+  json(
+    program
+      .command('history')
+      .description('past releases: id, time, strategy, result, reason, duration; on Kubernetes, Helm revisions')
+      .option('--limit <n>', 'how many', '20'),
+  ),
+).action(async (opts: TargetFlags & { limit: string; json: boolean }) => {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${opts.limit}" is not a positive whole number`);
-  process.exitCode = historyCommand(await configOf(), { ...opts, limit });
+  const loaded = await configOf();
+  process.exitCode = onKubernetes(opts)
+    ? await kubernetesHistoryCommand(loaded, { ...opts, limit })
+    : historyCommand(loaded, { ...opts, limit });
 });
 
 function collect(value: string, previous: string[]): string[] {
@@ -206,12 +284,18 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
+// Output piped into `head` and the like: a closed pipe ends the command quietly, as for other command-line tools.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
     return;
   }
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof KubernetesUsageError) {
     process.stderr.write(`slipway: ${err.message}\n`);
     process.exitCode = EXIT.usage;
     return;
@@ -219,6 +303,12 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof DeployBlockedError || err instanceof ControlUnavailableError || err instanceof AlreadyRunningError) {
     process.stderr.write(`slipway: ${err.message}\n`);
     process.exitCode = EXIT.blocked;
+    return;
+  }
+  // The cluster or Prometheus could not be reached, or refused: a target that could not be reached.
+  if (err instanceof CommandFailedError || err instanceof PrometheusError) {
+    process.stderr.write(`slipway: ${err.message}\n`);
+    process.exitCode = EXIT.usage;
     return;
   }
   if (err instanceof SlipwayConfigError) {

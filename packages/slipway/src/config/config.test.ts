@@ -73,6 +73,15 @@ describe('slipway.config.ts', () => {
     [{ ...minimal, router: { port: 70_000 } }, /router\.port: /],
     [{ ...minimal, services: { ...minimal.services, api: { ...minimal.services.api, replicas: 0 } } }, /services\.api\.replicas: /],
     [{ ...minimal, typo: true }, /typo/],
+    [{ ...minimal, kubernetes: { chart: 'chart', release: 'api', environments: {} } }, /kubernetes\.environments: name at least one/],
+    [
+      { ...minimal, kubernetes: { chart: 'chart', release: 'api', environments: { prod: { namespace: 'Prod_NS' } } } },
+      /kubernetes\.environments\.prod\.namespace: a Kubernetes name/,
+    ],
+    [
+      { ...minimal, kubernetes: { chart: 'chart', release: 'api', environments: { dev: { namespace: 'dev', prometheus: 'ftp://x' } } } },
+      /kubernetes\.environments\.dev\.prometheus: /,
+    ],
   ])('names the path of a mistake (%#)', async (config, message) => {
     const error = await load(config).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlipwayConfigError);

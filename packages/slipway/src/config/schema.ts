@@ -177,6 +177,41 @@ const analysis = z
   })
   .prefault({});
 
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and -');
+
+const kubernetesEnvironment = z.strictObject({
+  namespace: dnsLabel,
+  /** The chart's values files for this environment, relative to the chart, applied after values.yaml in this order. */
+  values: z.array(z.string().min(1)).default([]),
+  /** kubeconfig context (default: the current one). */
+  context: z.string().min(1).optional(),
+  /**
+   * Argo Rollouts is installed: the api runs as a Rollout whose steps and AnalysisTemplate come from `strategy` and
+   * `analysis`, and promote/abort act on it. Otherwise Slipway drives the release: upgrade, wait, test, analyse, roll back.
+   */
+  argoRollouts: z.boolean().default(false),
+  /** Prometheus as Slipway reaches it (its HTTP API), for the analysis of a release on plain Kubernetes. */
+  prometheus: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+const kubernetes = z
+  .strictObject({
+    /** The Helm chart folder, relative to the config file. */
+    chart: z.string().min(1),
+    /** Helm release name. */
+    release: dnsLabel,
+    /** The chart value that carries the image tag, the version a deploy ships. */
+    versionValue: z.string().min(1).default('image.tag'),
+    /** PromQL label matchers that pick the routed service's user requests (the version matcher is added). */
+    selector: z.string().default(''),
+    /** Longest wait for `helm upgrade --wait`, `helm test`, `helm rollback --wait` and a Rollout to settle. */
+    timeout: duration.default(10 * 60_000),
+    /** How often the cluster and Prometheus are asked while a release is followed or analysed. */
+    poll: duration.pipe(z.number().min(100, 'at least 100ms')).default(5_000),
+    environments: z.record(dnsLabel, kubernetesEnvironment).refine((e) => Object.keys(e).length > 0, 'name at least one environment'),
+  })
+  .optional();
+
 const timeouts = z
   .strictObject({
     /** Candidate's startup and readiness, from spawn. */
@@ -281,6 +316,8 @@ export const slipwayConfigSchema = z
     strategy,
     analysis,
     timeouts,
+    /** Where `slipway deploy --target kubernetes --env <name>` releases: a Helm chart and one namespace per environment. */
+    kubernetes,
   })
   .superRefine((config, ctx) => {
     config.build.include.forEach((p, i) => {

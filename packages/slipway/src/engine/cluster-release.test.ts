@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { ReleaseCounters, type ReleaseMetrics } from './measurements.js';
+import { releaseToCluster, type ClusterEvent, type ClusterReleasePlan } from './cluster-release.js';
+import type { ClusterBackend, ClusterRevision, MetricsSource, RolloutState } from './cluster.js';
+import type { Clock } from './clock.js';
+
+// The engine's release on a cluster, through its two interfaces. The cluster and Prometheus are in-memory stand-ins
+// here (the system test runs the real CLI against a fake helm/kubectl and a real Prometheus); the clock is a test
+// clock on which holds pass at once.
+
+function testClock(): Clock & { slept: number[] } {
+  let now = 1_000_000;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  };
+}
+
+/** What a version served: `n` requests, `errors` of them 5xx, all at `seconds`. */
+function served(n: number, errors = 0, seconds = 0.02): ReleaseMetrics {
+  const counters = new ReleaseCounters();
+  for (let i = 0; i < n; i++) counters.observe(i < errors ? 500 : 200, seconds, false);
+  return counters.snapshot();
+}
+
+class MemoryCluster implements ClusterBackend {
+  readonly calls: string[] = [];
+  constructor(
+    readonly revisions: ClusterRevision[],
+    private readonly rollouts: RolloutState[] = [],
+    private readonly failing: { upgrade?: boolean; rollback?: boolean } = {},
+  ) {}
+  upgrade(version: string) {
+    this.calls.push(`upgrade ${version}`);
+    return this.failing.upgrade ? Promise.reject(new Error('timed out waiting for the condition')) : Promise.resolve();
+  }
+  test() {
+    this.calls.push('test');
+    return Promise.resolve();
+  }
+  rollback(revision: number) {
+    this.calls.push(`rollback ${revision}`);
+    return this.failing.rollback ? Promise.reject(new Error('cluster unreachable')) : Promise.resolve();
+  }
+  history() {
+    return Promise.resolve(this.revisions);
+  }
+  rollout() {
+    this.calls.push('rollout');
+    return Promise.resolve((this.rollouts.length > 1 ? this.rollouts.shift() : this.rollouts[0]) ?? null);
+  }
+  promote() {
+    return Promise.resolve();
+  }
+  abort() {
+    this.calls.push('abort');
+    return Promise.resolve();
+  }
+}
+
+const revision = (n: number, status = 'deployed'): ClusterRevision => ({
+  revision: n,
+  version: `v${n}`,
+  status,
+  updated: '',
+  description: '',
+});
+
+const plan: ClusterReleasePlan = {
+  version: 'v3',
+  argoRollouts: false,
+  holdsMs: [30_000, 30_000],
+  settings: {
+    minRequests: 100,
+    maxErrorRate: 0.01,
+    maxP95Ms: 500,
+    maxP99Ms: 1_000,
+    tolerance: { errorRate: 0.01, latencyRatio: 1.5, latencyMs: 50 },
+    alpha: 0.05,
+    slo: { target: 0.999, maxBurnRate: 14.4 },
+  },
+  pollMs: 5_000,
+  timeoutMs: 60_000,
+};
+
+function run(cluster: MemoryCluster, candidate: () => ReleaseMetrics, overrides: Partial<ClusterReleasePlan> = {}) {
+  const events: ClusterEvent[] = [];
+  const reads: { others: boolean; fromMs: number; toMs: number }[] = [];
+  const metrics: MetricsSource = {
+    served: (_version, others, fromMs, toMs) => {
+      reads.push({ others, fromMs, toMs });
+      return Promise.resolve(others ? served(1_000) : candidate());
+    },
+  };
+  const clock = testClock();
+  const done = releaseToCluster({ ...plan, ...overrides }, { cluster, metrics, clock, emit: (e) => events.push(e) });
+  return { done, events, reads, clock };
+}
+
+describe('a release on plain Kubernetes', () => {
+  it('upgrades, tests, judges each hold and promotes a good version', async () => {
+    const cluster = new MemoryCluster([revision(1, 'superseded'), revision(2)]);
+    const { done, events, reads } = run(cluster, () => served(500));
+    expect(await done).toEqual({ result: 'promoted', reason: 'smoke suite and analysis passed' });
+    expect(cluster.calls).toEqual(['upgrade v3', 'test']);
+    expect(events.filter((e) => e.type === 'analysis').map((e) => e.type === 'analysis' && [e.step, e.result.verdict])).toEqual([
+      [1, 'pass'],
+      [2, 'pass'],
+    ]);
+    // The baseline window ends where the candidate's begins, and is as long.
+    const last = reads.filter((r) => !r.others).at(-1)!;
+    const baseline = reads.filter((r) => r.others).at(-1)!;
+    expect(baseline.toMs).toBeLessThanOrEqual(last.fromMs);
+    expect(baseline.toMs - baseline.fromMs).toBe(last.toMs - last.fromMs);
+  });
+
+  it('ends a hold at the first poll that sees errors, and rolls back to the revision deployed before', async () => {
+    const cluster = new MemoryCluster([revision(1, 'superseded'), revision(2)]);
+    const { done, reads } = run(cluster, () => served(500, 50));
+    const outcome = await done;
+    expect(outcome.result).toBe('rolled-back');
+    expect(outcome.reason).toMatch(/^analysis of step 1: error rate \(SLO\)/);
+    expect(reads.filter((r) => !r.others)).toHaveLength(1);
+    expect(cluster.calls).toEqual(['upgrade v3', 'test', 'rollback 2']);
+  });
+
+  it('judges latency on the whole hold, not on its first poll', async () => {
+    const cluster = new MemoryCluster([revision(2)]);
+    const { done, reads } = run(cluster, () => served(500, 0, 0.9));
+    expect((await done).reason).toMatch(/^analysis of step 1: p95 latency/);
+    expect(reads.filter((r) => !r.others)).toHaveLength(30_000 / plan.pollMs);
+  });
+
+  it('rolls back a version that could not be judged by the last step', async () => {
+    const cluster = new MemoryCluster([revision(2)]);
+    const { done, events } = run(cluster, () => served(20));
+    expect(await done).toMatchObject({
+      result: 'rolled-back',
+      reason: expect.stringMatching(/step 2 could not judge the release: candidate served 20/),
+    });
+    expect(events.filter((e) => e.type === 'analysis').map((e) => e.type === 'analysis' && e.result.verdict)).toEqual([
+      'inconclusive',
+      'inconclusive',
+    ]);
+  });
+
+  it('says the release failed when a first install fails: nothing to roll back to', async () => {
+    const cluster = new MemoryCluster([], [], { upgrade: true });
+    const { done } = run(cluster, () => served(500));
+    expect(await done).toEqual({
+      result: 'failed',
+      reason: 'helm upgrade: timed out waiting for the condition; nothing to roll back to (a first install)',
+    });
+    expect(cluster.calls).toEqual(['upgrade v3']);
+  });
+
+  it('says so when the rollback fails too', async () => {
+    const cluster = new MemoryCluster([revision(4)], [], { upgrade: true, rollback: true });
+    const outcome = await run(cluster, () => served(500)).done;
+    expect(outcome).toEqual({
+      result: 'failed',
+      reason: 'helm upgrade: timed out waiting for the condition; the rollback failed too: cluster unreachable',
+    });
+  });
+
+  it('starts nothing while another operation is pending', async () => {
+    const cluster = new MemoryCluster([revision(1), revision(2, 'pending-upgrade')]);
+    await expect(run(cluster, () => served(500)).done).rejects.toThrow(/revision 2 is pending-upgrade/);
+    expect(cluster.calls).toEqual([]);
+  });
+});
+
+describe('a release on Argo Rollouts', () => {
+  const state = (s: Partial<RolloutState>): RolloutState => ({
+    name: 'api',
+    phase: 'Progressing',
+    message: '',
+    step: { index: 0, count: 4 },
+    settled: false,
+    aborted: false,
+    pausedForPerson: false,
+    ...s,
+  });
+
+  it('does not take the old revision’s Healthy for the new one’s', async () => {
+    const cluster = new MemoryCluster([revision(2)], [state({ phase: 'Healthy' }), state({}), state({ phase: 'Healthy', settled: true })]);
+    const { done } = run(cluster, () => served(0), { argoRollouts: true });
+    expect(await done).toMatchObject({ result: 'promoted' });
+    expect(cluster.calls).toEqual(['upgrade v3', 'rollout', 'rollout', 'rollout']);
+  });
+
+  it('rolls Helm back when the Rollout is aborted', async () => {
+    const cluster = new MemoryCluster(
+      [revision(2)],
+      [state({}), state({ phase: 'Degraded', aborted: true, message: 'metric "error-rate" assessed Failed' })],
+    );
+    const outcome = await run(cluster, () => served(0), { argoRollouts: true }).done;
+    expect(outcome).toEqual({ result: 'rolled-back', reason: 'Argo Rollouts aborted the rollout: metric "error-rate" assessed Failed' });
+    expect(cluster.calls.at(-1)).toBe('rollback 2');
+  });
+
+  it('aborts and rolls back a Rollout that does not settle in time', async () => {
+    const cluster = new MemoryCluster([revision(2)], [state({ phase: 'Paused', pausedForPerson: true })]);
+    const outcome = await run(cluster, () => served(0), { argoRollouts: true }).done;
+    expect(outcome.reason).toMatch(/did not settle within 60 s/);
+    expect(cluster.calls.slice(-2)).toEqual(['abort', 'rollback 2']);
+  });
+});
