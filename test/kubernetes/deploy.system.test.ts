@@ -143,6 +143,7 @@ beforeAll(async () => {
         release: 'streams',
         selector: SELECTOR,
         poll: '500ms',
+        scrapeInterval: '1s',
         timeout: '2m',
         environments: {
           staging: { namespace: 'streams-staging', values: ['values-staging.yaml'], prometheus: prometheus.url },
@@ -189,7 +190,7 @@ describe('the chart’s AnalysisTemplate and Slipway’s analysis, on one real P
     const template = docs.find((d) => d.kind === 'AnalysisTemplate' && d.metadata.name === 'streams-analysis')!.spec as {
       metrics: TemplateMetric[];
     };
-    const source = new PrometheusMetrics(prometheus.url, SELECTOR);
+    const source = new PrometheusMetrics(prometheus.url, SELECTOR, 4_000);
     const verdicts: Record<string, { argo: string; slipway: string; failedChecks: string[]; failedMetrics: string[] }> = {};
     for (const version of ['1.1.0', '1.2.0', '1.3.0'] as Version[]) {
       const now = Date.now();
@@ -201,8 +202,8 @@ describe('the chart’s AnalysisTemplate and Slipway’s analysis, on one real P
         }),
       );
       const result = analyse({
-        candidate: await source.served(version, false, now - 10_000, now),
-        baseline: await source.served('1.0.0', false, now - 10_000, now),
+        candidate: await source.served({ version, others: false, fromMs: now - 10_000, toMs: now }),
+        baseline: await source.served({ version: '1.0.0', others: false, fromMs: now - 10_000, toMs: now }),
         burnWindow: null,
         synthetic: 0,
         settings: settingsFrom(loaded),
@@ -223,10 +224,14 @@ describe('the chart’s AnalysisTemplate and Slipway’s analysis, on one real P
     expect(verdicts['1.3.0']!.failedChecks).toContain('p95 latency (SLO)');
   });
 
-  it('finds no data for a version nobody runs, and so fails it in both', async () => {
+  it('finds no data for a version nobody runs: the template fails it, Slipway cannot judge it (and rolls it back at the last step)', async () => {
+    const loaded = await loadSlipwayConfig(dir, configFile);
     const now = Date.now();
-    const served = await new PrometheusMetrics(prometheus.url, SELECTOR).served('9.9.9', false, now - 10_000, now);
-    expect(served.requests).toBe(0);
+    const source = new PrometheusMetrics(prometheus.url, SELECTOR, 4_000);
+    const candidate = await source.served({ version: '9.9.9', others: false, fromMs: now - 10_000, toMs: now });
+    expect(candidate.requests).toBe(0);
+    const result = analyse({ candidate, baseline: null, burnWindow: null, synthetic: 0, settings: settingsFrom(loaded) });
+    expect(result.verdict).toBe('inconclusive');
     const answer = await prometheus.query(`sum(rate(http_requests_total{${SELECTOR}, version="9.9.9"}[10s]))`);
     expect(answer.data!.result).toEqual([]);
   });
@@ -286,6 +291,22 @@ describe('slipway deploy --target kubernetes on plain Kubernetes (Slipway drives
       [3, '1.2.0', 'superseded'],
       [4, '1.1.0', 'deployed'],
     ]);
+    // `slipway rollback` goes to the release before 1.1.0 — not to the revision before (1.2.0, which was rolled back).
+    const beforeRollback = fake.calls().length;
+    const rolledBack = await slipway(['rollback', '--target', 'kubernetes', '--env', 'staging', '--json'], fake.env);
+    expect({ code: rolledBack.code, out: JSON.parse(rolledBack.stdout) as unknown }).toEqual({
+      code: 0,
+      out: { rolledBackTo: 1, version: '1.0.0', from: 4 },
+    });
+    expect(
+      fake
+        .calls()
+        .slice(beforeRollback)
+        .map((c) => c.slice(0, 4)),
+    ).toEqual([
+      ['helm', 'history', 'streams', '--namespace'],
+      ['helm', 'rollback', 'streams', '1'],
+    ]);
   });
 
   it('rolls back when the smoke suite (helm test) fails, before any analysis', async () => {
@@ -295,7 +316,7 @@ describe('slipway deploy --target kubernetes on plain Kubernetes (Slipway drives
     expect(fake.calls().map((c) => c.slice(0, 2).join(' '))).toEqual(['helm history', 'helm upgrade', 'helm test', 'helm rollback']);
     expect(events(run.stdout).at(-1)).toMatchObject({
       result: 'rolled-back',
-      reason: expect.stringMatching(/^helm test \(smoke suite\): .*503/),
+      reason: expect.stringMatching(/^helm test \(smoke suite\): .*503/s),
     });
   });
 

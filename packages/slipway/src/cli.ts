@@ -11,9 +11,10 @@ import {
   kubernetesHistoryCommand,
   kubernetesRollbackCommand,
   kubernetesStatusCommand,
+  requireVersion,
 } from './commands/kubernetes.js';
-import { KubernetesUsageError } from './kubernetes/commands.js';
-import { CommandFailedError } from './kubernetes/helm-cluster.js';
+import { kubernetesTarget, KubernetesUsageError } from './kubernetes/commands.js';
+import { ClusterCommandError } from './kubernetes/helm-cluster.js';
 import { PrometheusError } from './kubernetes/prometheus.js';
 import { EXIT } from './exit-codes.js';
 import { DeployBlockedError } from './engine/context.js';
@@ -165,12 +166,14 @@ targeted(
           throw new UsageError(
             `${opts.strategy !== undefined ? '--strategy' : '--set'}: not with --target kubernetes (the chart's values and the config decide)`,
           );
+        const version = requireVersion(opts.version);
+        const target = kubernetesTarget(loaded, opts.env);
         if (
           !opts.dryRun &&
           !opts.yes &&
           !opts.json &&
           process.stdin.isTTY &&
-          !(await confirm(`Release ${opts.version ?? '?'} to the ${opts.env ?? '?'} environment on Kubernetes?`))
+          !(await confirm(`Release ${version} to ${target.environment} (namespace ${target.namespace}) on Kubernetes?`))
         ) {
           process.stderr.write('slipway: not deployed\n');
           process.exitCode = 1;
@@ -306,7 +309,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     return;
   }
   // The cluster or Prometheus could not be reached, or refused: a target that could not be reached.
-  if (err instanceof CommandFailedError || err instanceof PrometheusError) {
+  if (err instanceof ClusterCommandError || err instanceof PrometheusError) {
     process.stderr.write(`slipway: ${err.message}\n`);
     process.exitCode = EXIT.usage;
     return;

@@ -26,7 +26,8 @@ const flag = (name) => {
 };
 
 function newRevision(status, description) {
-  for (const r of state.revisions) if (r.status === 'deployed') r.status = 'superseded';
+  // As Helm: a failed revision leaves the deployed one deployed.
+  if (status === 'deployed') for (const r of state.revisions) if (r.status === 'deployed') r.status = 'superseded';
   const revision = (state.revisions.at(-1)?.revision ?? 0) + 1;
   state.revisions.push({ revision, updated: new Date().toISOString(), status, chart: 'streams-0.1.0', app_version: '0.1.0', description });
   save();

@@ -1,6 +1,6 @@
 import { wantsColour } from '../colour.js';
 import type { LoadedConfig } from '../config/config.js';
-import { releaseToCluster, type ClusterEvent } from '../engine/cluster-release.js';
+import { releaseToCluster, servedRevisions, type ClusterEvent } from '../engine/cluster-release.js';
 import type { ClusterRevision, RolloutState } from '../engine/cluster.js';
 import { systemClock } from '../engine/clock.js';
 import { DeployBlockedError } from '../engine/context.js';
@@ -12,6 +12,7 @@ import {
   historyCommand,
   kubernetesTarget,
   KubernetesUsageError,
+  patchRolloutCommand,
   rollbackCommand,
   shellLine,
   templateCommand,
@@ -19,7 +20,7 @@ import {
   upgradeCommand,
   type KubernetesTarget,
 } from '../kubernetes/commands.js';
-import { HelmCluster, runCommand, type CommandObserver } from '../kubernetes/helm-cluster.js';
+import { HelmCluster, runTool, type CommandObserver } from '../kubernetes/helm-cluster.js';
 import { PrometheusMetrics } from '../kubernetes/prometheus.js';
 import { colour } from '../report/terminal.js';
 
@@ -51,7 +52,7 @@ function clusterOf(loaded: LoadedConfig, opts: KubernetesOptions): { target: Kub
   return { target, cluster: new HelmCluster(target, observer(opts)) };
 }
 
-function requireVersion(version: string | undefined): string {
+export function requireVersion(version: string | undefined): string {
   if (version === undefined || version === '')
     throw new KubernetesUsageError('--version: required with --target kubernetes (the image tag to release, as your CI pushed it)');
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(version)) throw new KubernetesUsageError(`--version: "${version}" is not an image tag`);
@@ -79,12 +80,14 @@ export async function kubernetesDeployCommand(loaded: LoadedConfig, opts: Kubern
       argoRollouts: target.argoRollouts,
       holdsMs: loaded.config.strategy.steps.map((s) => s.hold),
       settings: settingsFrom(loaded),
+      burnRateWindowMs: loaded.config.analysis.burnRateWindow,
+      serviceMetrics: loaded.config.analysis.serviceMetrics,
       pollMs: target.pollMs,
       timeoutMs: target.timeoutMs,
     },
     {
       cluster,
-      metrics: target.prometheus ? new PrometheusMetrics(target.prometheus, target.selector) : null,
+      metrics: target.prometheus ? new PrometheusMetrics(target.prometheus, target.selector, 4 * target.scrapeIntervalMs) : null,
       clock: systemClock,
       emit: (event) => {
         const stamped = { ...event, at: new Date().toISOString(), environment: target.environment };
@@ -140,7 +143,7 @@ async function dryRun(loaded: LoadedConfig, target: KubernetesTarget, version: s
     ? [upgradeCommand(target, version), getRolloutCommand(target)]
     : [upgradeCommand(target, version), testCommand(target)];
   const onFailure = previous ? [rollbackCommand(target, previous.revision)] : [];
-  const manifests = await runCommand(templateCommand(target, version), quiet);
+  const manifests = await runTool(templateCommand(target, version), quiet);
   const analysis = target.argoRollouts
     ? null
     : {
@@ -166,6 +169,12 @@ async function dryRun(loaded: LoadedConfig, target: KubernetesTarget, version: s
     ...(analysis
       ? [
           `# Then the analysis on ${analysis.prometheus}: windows ending ${analysis.windowsMs.map((w) => formatDuration(w)).join(', ')} after the upgrade, the new version against the others before it, with the limits of slipway.config.ts.`,
+        ]
+      : []),
+    ...(target.argoRollouts
+      ? [
+          `# If it has not settled within ${formatDuration(target.timeoutMs)}, it is aborted first (the Rollout's name is read then):`,
+          `# ${shellLine(patchRolloutCommand(target, '<rollout>', { status: { abort: true } }, 'status'))}`,
         ]
       : []),
     `# If ${target.argoRollouts ? 'the Rollout is aborted or degrades' : 'any of them fails'}:`,
@@ -247,10 +256,12 @@ export async function kubernetesRollbackCommand(
     to = history.find((r) => r.revision === Number(opts.to));
     if (!to) throw new DeployBlockedError(`--to: revision ${opts.to} is not in the release's history`);
   } else {
-    to = history.findLast((r) => r.status === 'superseded' && r.revision < (deployed?.revision ?? Infinity));
-    if (!to) throw new DeployBlockedError('there is no earlier revision to roll back to');
+    // Not simply the revision before: a rollback's own revision stands for the release it restored.
+    to = servedRevisions(history).at(-2);
+    if (!to) throw new DeployBlockedError('there is no earlier release to roll back to');
   }
-  if (to === deployed) throw new DeployBlockedError(`--to: revision ${to.revision} is the one deployed`);
+  if (to === deployed || (to.version !== null && to.version === deployed?.version))
+    throw new DeployBlockedError(`--to: revision ${to.revision} (${to.version ?? 'version unknown'}) is what is deployed`);
   await cluster.rollback(to.revision);
   const message = { rolledBackTo: to.revision, version: to.version, from: deployed?.revision ?? null };
   out.write(opts.json ? `${JSON.stringify(message)}\n` : `back on revision ${to.revision} (${to.version ?? 'version unknown'})\n`);

@@ -206,6 +206,8 @@ const kubernetes = z
     selector: z.string().default(''),
     /** Longest wait for `helm upgrade --wait`, `helm test`, `helm rollback --wait` and a Rollout to settle. */
     timeout: duration.default(10 * 60_000),
+    /** Prometheus' scrape interval of the service (the ServiceMonitor's): each query's range is at least four of them. */
+    scrapeInterval: duration.pipe(z.number().min(1_000, 'at least 1s')).default(30_000),
     /** How often the cluster and Prometheus are asked while a release is followed or analysed. */
     poll: duration.pipe(z.number().min(100, 'at least 100ms')).default(5_000),
     environments: z.record(dnsLabel, kubernetesEnvironment).refine((e) => Object.keys(e).length > 0, 'name at least one environment'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReleaseCounters, type ReleaseMetrics } from './measurements.js';
-import { releaseToCluster, type ClusterEvent, type ClusterReleasePlan } from './cluster-release.js';
-import type { ClusterBackend, ClusterRevision, MetricsSource, RolloutState } from './cluster.js';
+import { releaseToCluster, servedRevisions, type ClusterEvent, type ClusterReleasePlan } from './cluster-release.js';
+import type { ClusterBackend, ClusterRevision, MetricsSource, RolloutState, ServedBy } from './cluster.js';
 import type { Clock } from './clock.js';
 
 // The engine's release on a cluster, through its two interfaces. The cluster and Prometheus are in-memory stand-ins
@@ -63,12 +63,13 @@ class MemoryCluster implements ClusterBackend {
   }
 }
 
-const revision = (n: number, status = 'deployed'): ClusterRevision => ({
+const revision = (n: number, status = 'deployed', restores: number | null = null): ClusterRevision => ({
   revision: n,
-  version: `v${n}`,
+  version: `v${restores ?? n}`,
   status,
   updated: '',
   description: '',
+  restores,
 });
 
 const plan: ClusterReleasePlan = {
@@ -84,17 +85,33 @@ const plan: ClusterReleasePlan = {
     alpha: 0.05,
     slo: { target: 0.999, maxBurnRate: 14.4 },
   },
+  burnRateWindowMs: 30_000,
+  serviceMetrics: [],
   pollMs: 5_000,
   timeoutMs: 60_000,
 };
 
-function run(cluster: MemoryCluster, candidate: () => ReleaseMetrics, overrides: Partial<ClusterReleasePlan> = {}) {
+interface Figures {
+  candidate(): ReleaseMetrics;
+  /** A business counter's growth on the candidate (null: no such series) and on the others. */
+  counter?: { candidate: number | null; others: number };
+  /** Analysis reads (three queries each) that fail before one answers. */
+  failingReads?: number;
+}
+
+function run(cluster: MemoryCluster, figures: Figures, overrides: Partial<ClusterReleasePlan> = {}) {
   const events: ClusterEvent[] = [];
-  const reads: { others: boolean; fromMs: number; toMs: number }[] = [];
+  const reads: ServedBy[] = [];
+  let calls = 0;
   const metrics: MetricsSource = {
-    served: (_version, others, fromMs, toMs) => {
-      reads.push({ others, fromMs, toMs });
-      return Promise.resolve(others ? served(1_000) : candidate());
+    served: (by) => {
+      if (calls++ < 3 * (figures.failingReads ?? 0)) return Promise.reject(new Error('Prometheus did not answer'));
+      reads.push(by);
+      return Promise.resolve(by.others ? served(1_000) : figures.candidate());
+    },
+    counterIncrease: (_metric, _labels, by) => {
+      if (!figures.counter) return Promise.resolve(0);
+      return Promise.resolve(by.others ? figures.counter.others : figures.counter.candidate);
     },
   };
   const clock = testClock();
@@ -102,10 +119,14 @@ function run(cluster: MemoryCluster, candidate: () => ReleaseMetrics, overrides:
   return { done, events, reads, clock };
 }
 
+/** One candidate read per analysis (its burn-rate read is the same version too, over another range). */
+const candidateReads = (reads: ServedBy[]) =>
+  reads.filter((r, i) => !r.others && reads.findIndex((o) => !o.others && o.toMs === r.toMs) === i);
+
 describe('a release on plain Kubernetes', () => {
   it('upgrades, tests, judges each hold and promotes a good version', async () => {
     const cluster = new MemoryCluster([revision(1, 'superseded'), revision(2)]);
-    const { done, events, reads } = run(cluster, () => served(500));
+    const { done, events, reads } = run(cluster, { candidate: () => served(500) });
     expect(await done).toEqual({ result: 'promoted', reason: 'smoke suite and analysis passed' });
     expect(cluster.calls).toEqual(['upgrade v3', 'test']);
     expect(events.filter((e) => e.type === 'analysis').map((e) => e.type === 'analysis' && [e.step, e.result.verdict])).toEqual([
@@ -113,7 +134,7 @@ describe('a release on plain Kubernetes', () => {
       [2, 'pass'],
     ]);
     // The baseline window ends where the candidate's begins, and is as long.
-    const last = reads.filter((r) => !r.others).at(-1)!;
+    const last = candidateReads(reads).at(-1)!;
     const baseline = reads.filter((r) => r.others).at(-1)!;
     expect(baseline.toMs).toBeLessThanOrEqual(last.fromMs);
     expect(baseline.toMs - baseline.fromMs).toBe(last.toMs - last.fromMs);
@@ -121,24 +142,24 @@ describe('a release on plain Kubernetes', () => {
 
   it('ends a hold at the first poll that sees errors, and rolls back to the revision deployed before', async () => {
     const cluster = new MemoryCluster([revision(1, 'superseded'), revision(2)]);
-    const { done, reads } = run(cluster, () => served(500, 50));
+    const { done, reads } = run(cluster, { candidate: () => served(500, 50) });
     const outcome = await done;
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/^analysis of step 1: error rate \(SLO\)/);
-    expect(reads.filter((r) => !r.others)).toHaveLength(1);
+    expect(candidateReads(reads)).toHaveLength(1);
     expect(cluster.calls).toEqual(['upgrade v3', 'test', 'rollback 2']);
   });
 
   it('judges latency on the whole hold, not on its first poll', async () => {
     const cluster = new MemoryCluster([revision(2)]);
-    const { done, reads } = run(cluster, () => served(500, 0, 0.9));
+    const { done, reads } = run(cluster, { candidate: () => served(500, 0, 0.9) });
     expect((await done).reason).toMatch(/^analysis of step 1: p95 latency/);
-    expect(reads.filter((r) => !r.others)).toHaveLength(30_000 / plan.pollMs);
+    expect(candidateReads(reads)).toHaveLength(30_000 / plan.pollMs);
   });
 
   it('rolls back a version that could not be judged by the last step', async () => {
     const cluster = new MemoryCluster([revision(2)]);
-    const { done, events } = run(cluster, () => served(20));
+    const { done, events } = run(cluster, { candidate: () => served(20) });
     expect(await done).toMatchObject({
       result: 'rolled-back',
       reason: expect.stringMatching(/step 2 could not judge the release: candidate served 20/),
@@ -149,9 +170,31 @@ describe('a release on plain Kubernetes', () => {
     ]);
   });
 
+  it('judges the service’s business counters as on one machine: a version that refuses what the others accept is rolled back', async () => {
+    const cluster = new MemoryCluster([revision(2)]);
+    const refusals = [{ name: 'refused requests', metric: 'refusals_total', labels: {}, tolerance: 0.01 }];
+    const { done } = run(cluster, { candidate: () => served(500), counter: { candidate: 100, others: 0 } }, { serviceMetrics: refusals });
+    expect((await done).reason).toMatch(/^analysis of step 1: refused requests vs baseline: refusals_total per request: candidate 20\.00%/);
+  });
+
+  it('fails a version that does not expose a business counter the config names', async () => {
+    const cluster = new MemoryCluster([revision(2)]);
+    const refusals = [{ name: 'refused requests', metric: 'refusals_total', labels: {}, tolerance: 0.01 }];
+    const { done } = run(cluster, { candidate: () => served(500), counter: { candidate: null, others: 0 } }, { serviceMetrics: refusals });
+    expect((await done).reason).toMatch(/refusals_total is not in the candidate's \/metrics/);
+  });
+
+  it('tries a failed read of Prometheus again before giving up', async () => {
+    const cluster = new MemoryCluster([revision(2)]);
+    expect((await run(cluster, { candidate: () => served(500), failingReads: 2 }).done).result).toBe('promoted');
+    const broken = new MemoryCluster([revision(2)]);
+    const outcome = await run(broken, { candidate: () => served(500), failingReads: 3 }).done;
+    expect(outcome).toEqual({ result: 'rolled-back', reason: 'Prometheus did not answer' });
+  });
+
   it('says the release failed when a first install fails: nothing to roll back to', async () => {
     const cluster = new MemoryCluster([], [], { upgrade: true });
-    const { done } = run(cluster, () => served(500));
+    const { done } = run(cluster, { candidate: () => served(500) });
     expect(await done).toEqual({
       result: 'failed',
       reason: 'helm upgrade: timed out waiting for the condition; nothing to roll back to (a first install)',
@@ -161,7 +204,7 @@ describe('a release on plain Kubernetes', () => {
 
   it('says so when the rollback fails too', async () => {
     const cluster = new MemoryCluster([revision(4)], [], { upgrade: true, rollback: true });
-    const outcome = await run(cluster, () => served(500)).done;
+    const outcome = await run(cluster, { candidate: () => served(500) }).done;
     expect(outcome).toEqual({
       result: 'failed',
       reason: 'helm upgrade: timed out waiting for the condition; the rollback failed too: cluster unreachable',
@@ -170,7 +213,7 @@ describe('a release on plain Kubernetes', () => {
 
   it('starts nothing while another operation is pending', async () => {
     const cluster = new MemoryCluster([revision(1), revision(2, 'pending-upgrade')]);
-    await expect(run(cluster, () => served(500)).done).rejects.toThrow(/revision 2 is pending-upgrade/);
+    await expect(run(cluster, { candidate: () => served(500) }).done).rejects.toThrow(/revision 2 is pending-upgrade/);
     expect(cluster.calls).toEqual([]);
   });
 });
@@ -181,6 +224,7 @@ describe('a release on Argo Rollouts', () => {
     phase: 'Progressing',
     message: '',
     step: { index: 0, count: 4 },
+    current: true,
     settled: false,
     aborted: false,
     pausedForPerson: false,
@@ -188,10 +232,19 @@ describe('a release on Argo Rollouts', () => {
   });
 
   it('does not take the old revision’s Healthy for the new one’s', async () => {
-    const cluster = new MemoryCluster([revision(2)], [state({ phase: 'Healthy' }), state({}), state({ phase: 'Healthy', settled: true })]);
-    const { done } = run(cluster, () => served(0), { argoRollouts: true });
+    const cluster = new MemoryCluster(
+      [revision(2)],
+      [state({ phase: 'Healthy', current: false }), state({}), state({ phase: 'Healthy', settled: true })],
+    );
+    const { done } = run(cluster, { candidate: () => served(0) }, { argoRollouts: true });
     expect(await done).toMatchObject({ result: 'promoted' });
     expect(cluster.calls).toEqual(['upgrade v3', 'rollout', 'rollout', 'rollout']);
+  });
+
+  it('does not take an abort left from the previous release for this one’s', async () => {
+    const leftover = state({ phase: 'Degraded', aborted: true, current: false, message: 'aborted last time' });
+    const cluster = new MemoryCluster([revision(2)], [leftover, state({}), state({ phase: 'Healthy', settled: true })]);
+    expect(await run(cluster, { candidate: () => served(0) }, { argoRollouts: true }).done).toMatchObject({ result: 'promoted' });
   });
 
   it('rolls Helm back when the Rollout is aborted', async () => {
@@ -199,15 +252,36 @@ describe('a release on Argo Rollouts', () => {
       [revision(2)],
       [state({}), state({ phase: 'Degraded', aborted: true, message: 'metric "error-rate" assessed Failed' })],
     );
-    const outcome = await run(cluster, () => served(0), { argoRollouts: true }).done;
+    const outcome = await run(cluster, { candidate: () => served(0) }, { argoRollouts: true }).done;
     expect(outcome).toEqual({ result: 'rolled-back', reason: 'Argo Rollouts aborted the rollout: metric "error-rate" assessed Failed' });
     expect(cluster.calls.at(-1)).toBe('rollback 2');
   });
 
   it('aborts and rolls back a Rollout that does not settle in time', async () => {
     const cluster = new MemoryCluster([revision(2)], [state({ phase: 'Paused', pausedForPerson: true })]);
-    const outcome = await run(cluster, () => served(0), { argoRollouts: true }).done;
+    const outcome = await run(cluster, { candidate: () => served(0) }, { argoRollouts: true }).done;
     expect(outcome.reason).toMatch(/did not settle within 60 s/);
     expect(cluster.calls.slice(-2)).toEqual(['abort', 'rollback 2']);
+  });
+});
+
+describe('the revisions that served', () => {
+  it('leave out what a rollback undid, so the release before is where a rollback goes', () => {
+    const history = [revision(1, 'superseded'), revision(2, 'superseded'), revision(3, 'superseded'), revision(4, 'deployed', 2)];
+    expect(servedRevisions(history).map((r) => r.revision)).toEqual([1, 4]);
+  });
+
+  it('leave out failed and pending revisions', () => {
+    const history = [revision(1, 'superseded'), revision(2), revision(3, 'failed'), revision(4, 'pending-upgrade')];
+    expect(servedRevisions(history).map((r) => r.revision)).toEqual([1, 2]);
+  });
+
+  it('follow a rollback of a rollback', () => {
+    const history = [revision(1, 'superseded'), revision(2, 'superseded'), revision(3, 'superseded', 1), revision(4, 'deployed', 2)];
+    // 1, then 2, back to 1 (3), forward to 2 again (4): before 4, revision 3 (v1) served.
+    expect(servedRevisions(history).map((r) => [r.revision, r.version])).toEqual([
+      [3, 'v1'],
+      [4, 'v2'],
+    ]);
   });
 });

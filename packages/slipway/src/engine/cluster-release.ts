@@ -1,5 +1,5 @@
-import { analyse, failsEarly, type AnalysisSettings } from './analysis.js';
-import type { ClusterBackend, MetricsSource, RolloutState } from './cluster.js';
+import { analyse, failsEarly, type AnalysisSettings, type BusinessWindow } from './analysis.js';
+import type { ClusterBackend, ClusterRevision, MetricsSource, RolloutState, ServedBy } from './cluster.js';
 import type { Clock } from './clock.js';
 import { DeployBlockedError } from './context.js';
 import type { AnalysisResult } from './events.js';
@@ -19,8 +19,6 @@ export type ClusterEvent =
   | { type: 'rolling-back'; reason: string; to: number }
   | { type: 'settled'; result: ClusterOutcome['result']; reason: string; durationMs: number };
 
-export type StampedClusterEvent = ClusterEvent & { at: string };
-
 export interface ClusterOutcome {
   /** `failed`: the release failed and so did the rollback; a person must look. */
   result: 'promoted' | 'rolled-back' | 'failed';
@@ -33,6 +31,10 @@ export interface ClusterReleasePlan {
   /** The strategy's holds: each is an analysis window on plain Kubernetes. */
   holdsMs: number[];
   settings: AnalysisSettings;
+  /** The candidate's error-budget burn is judged over at least this long. */
+  burnRateWindowMs: number;
+  /** The service's business-error counters, judged as on one machine (analysis.serviceMetrics). */
+  serviceMetrics: { name: string; metric: string; labels: Record<string, string>; maxPerRequest?: number | undefined; tolerance: number }[];
   pollMs: number;
   /** Longest wait for a Rollout to settle. */
   timeoutMs: number;
@@ -48,6 +50,33 @@ export interface ClusterReleaseDeps {
 
 /** A step of the release failed: it is rolled back, for this reason. */
 class Failed extends Error {}
+
+/** Reads of the cluster or of Prometheus while a release is followed: one that fails is tried again, up to 3 times. */
+async function read<T>(clock: Clock, pollMs: number, what: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await what();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await clock.sleep(pollMs);
+    }
+  }
+}
+
+/**
+ * The revisions that served, oldest first: failed ones and those a rollback undid left out, a rollback standing for the
+ * release it restored. The last is what serves now; the one before is where `slipway rollback` returns.
+ */
+export function servedRevisions(history: readonly ClusterRevision[]): ClusterRevision[] {
+  const chain: ClusterRevision[] = [];
+  for (const r of history) {
+    if (r.status === 'failed' || r.status.startsWith('pending-')) continue;
+    const restored = r.restores === null ? -1 : chain.findLastIndex((c) => c.revision === r.restores || c.restores === r.restores);
+    if (restored !== -1) chain.splice(restored);
+    chain.push(r);
+  }
+  return chain;
+}
 
 export async function releaseToCluster(plan: ClusterReleasePlan, deps: ClusterReleaseDeps): Promise<ClusterOutcome> {
   const { clock, emit } = deps;
@@ -103,11 +132,31 @@ async function driveRelease(plan: ClusterReleasePlan, deps: ClusterReleaseDeps):
   // as long a window ending when the upgrade began (nothing of the new version in it).
   const windowAt = async (now: number): Promise<AnalysisResult> => {
     const length = now - servingSince;
-    const [candidate, baseline] = await Promise.all([
-      metrics.served(plan.version, false, servingSince, now),
-      metrics.served(plan.version, true, upgradeStarted - length, upgradeStarted),
+    const candidateBy: ServedBy = { version: plan.version, others: false, fromMs: servingSince, toMs: now };
+    const baselineBy: ServedBy = { version: plan.version, others: true, fromMs: upgradeStarted - length, toMs: upgradeStarted };
+    const burnBy: ServedBy = { ...candidateBy, fromMs: Math.min(servingSince, now - plan.burnRateWindowMs) };
+    const [candidate, baseline, burnWindow] = await Promise.all([
+      metrics.served(candidateBy),
+      metrics.served(baselineBy),
+      metrics.served(burnBy),
     ]);
-    return analyse({ candidate, baseline, burnWindow: null, synthetic: 0, settings: plan.settings });
+    const business = await Promise.all(
+      plan.serviceMetrics.map(async (spec): Promise<BusinessWindow> => {
+        const [grew, baseGrew] = await Promise.all([
+          metrics.counterIncrease(spec.metric, spec.labels, candidateBy),
+          metrics.counterIncrease(spec.metric, spec.labels, baselineBy),
+        ]);
+        return {
+          name: spec.name,
+          metric: spec.metric,
+          candidate: { count: grew ?? 0, requests: candidate.requests, read: true, exposed: grew !== null },
+          baseline: baseline.requests > 0 ? { count: baseGrew ?? 0, requests: baseline.requests } : null,
+          maxPerRequest: spec.maxPerRequest,
+          tolerance: spec.tolerance,
+        };
+      }),
+    );
+    return analyse({ candidate, baseline, burnWindow, synthetic: 0, settings: plan.settings, business });
   };
   const steps = plan.holdsMs.length;
   let holdEnd = servingSince;
@@ -118,7 +167,7 @@ async function driveRelease(plan: ClusterReleasePlan, deps: ClusterReleaseDeps):
     for (;;) {
       await clock.sleep(Math.max(0, Math.min(plan.pollMs, holdEnd - clock.now())));
       const now = clock.now();
-      result = await windowAt(now);
+      result = await read(clock, plan.pollMs, () => windowAt(now));
       // Errors end a hold at once; latency is judged on the whole hold (engine/analysis.ts's failsEarly).
       if (now >= holdEnd || (result.verdict === 'fail' && failsEarly(result))) break;
     }
@@ -136,12 +185,14 @@ async function followRollout(plan: ClusterReleasePlan, deps: ClusterReleaseDeps)
   const deadline = clock.now() + plan.timeoutMs;
   let last = '';
   for (;;) {
-    const state = await cluster.rollout();
+    const state = await read(clock, plan.pollMs, () => cluster.rollout());
     if (!state) throw new Failed('the release has no Rollout: is rollout.enabled set by the chart?');
     const seen = JSON.stringify(state);
     if (seen !== last) emit({ type: 'rollout', state });
     last = seen;
-    if (state.aborted || state.phase === 'Degraded') throw new Failed(`Argo Rollouts aborted the rollout: ${state.message || state.phase}`);
+    // Until the controller has seen the new spec, an abort or a degraded phase is the previous release's.
+    if (state.current && (state.aborted || state.phase === 'Degraded'))
+      throw new Failed(`Argo Rollouts aborted the rollout: ${state.message || state.phase}`);
     if (state.settled && state.phase === 'Healthy')
       return { result: 'promoted', reason: 'Argo Rollouts promoted it: every step and analysis passed' };
     if (clock.now() > deadline) {

@@ -9,6 +9,8 @@ export interface ClusterRevision {
   status: string;
   updated: string;
   description: string;
+  /** For a rollback revision: the revision whose release it brought back; null otherwise. */
+  restores: number | null;
 }
 
 /** The api's Argo Rollouts Rollout as the cluster reports it. */
@@ -19,7 +21,9 @@ export interface RolloutState {
   message: string;
   /** The canary step running (0-based) and how many there are; null for blue-green. */
   step: { index: number; count: number } | null;
-  /** The controller has seen the latest spec and its pod template is the stable one: nothing left to do. */
+  /** The controller has seen the latest spec: until then the status is the previous release's. */
+  current: boolean;
+  /** `current`, and the pod template being rolled out is the stable one: nothing left to do. */
   settled: boolean;
   aborted: boolean;
   /** Waiting for a person (a pause without a duration, or a blue-green switch without auto-promotion). */
@@ -46,8 +50,17 @@ export interface ClusterBackend {
   abort(): Promise<void>;
 }
 
-/** What a release served between two instants, read from the monitoring system (Prometheus on Kubernetes). */
+/** Which requests: those `version` served, or (`others`) those every other version served, between two instants (ms since the epoch). */
+export interface ServedBy {
+  version: string;
+  others: boolean;
+  fromMs: number;
+  toMs: number;
+}
+
+/** What a release served, read from the monitoring system (Prometheus on Kubernetes). */
 export interface MetricsSource {
-  /** `version` alone, or (`others`) every other version of the service. Times in ms since the epoch. */
-  served(version: string, others: boolean, fromMs: number, toMs: number): Promise<ReleaseMetrics>;
+  served(by: ServedBy): Promise<ReleaseMetrics>;
+  /** How much a counter of the service grew (summed over its series with these labels); null when it has no series. */
+  counterIncrease(metric: string, labels: Record<string, string>, by: ServedBy): Promise<number | null>;
 }

@@ -22,6 +22,7 @@ export interface KubernetesTarget {
   argoRollouts: boolean;
   prometheus: string | undefined;
   selector: string;
+  scrapeIntervalMs: number;
   timeoutMs: number;
   pollMs: number;
   /** The chart values made from `strategy` and `analysis`. */
@@ -48,6 +49,7 @@ export function kubernetesTarget(loaded: LoadedConfig, environment: string | und
     argoRollouts: env.argoRollouts,
     prometheus: env.prometheus,
     selector: k.selector,
+    scrapeIntervalMs: k.scrapeInterval,
     timeoutMs: k.timeout,
     pollMs: k.poll,
     releaseValues: releaseValues(loaded.config, env.argoRollouts),
@@ -61,6 +63,7 @@ export function kubernetesTarget(loaded: LoadedConfig, environment: string | und
 export function releaseValues(config: SlipwayConfig, argoRollouts: boolean): string[] {
   if (!argoRollouts) return ['--set', 'rollout.enabled=false'];
   const { strategy, analysis } = config;
+  // Rolling (weights without a baseline) is a canary to Argo Rollouts; its steps are the same.
   const steps = strategy.steps.map((s) => `${s.weight}:${Math.ceil(s.hold / 1000)}`);
   return [
     '--set',
@@ -127,7 +130,9 @@ export function testCommand(t: KubernetesTarget): string[] {
 }
 
 export function rollbackCommand(t: KubernetesTarget, revision: number): string[] {
-  return ['helm', 'rollback', t.release, String(revision), ...where(t), '--wait', '--timeout', seconds(t.timeoutMs)];
+  // Helm's --wait cannot tell when a Rollout is ready (its status counts generations as strings): it would time out.
+  const wait = t.argoRollouts ? [] : ['--wait'];
+  return ['helm', 'rollback', t.release, String(revision), ...where(t), ...wait, '--timeout', seconds(t.timeoutMs)];
 }
 
 export function historyCommand(t: KubernetesTarget): string[] {

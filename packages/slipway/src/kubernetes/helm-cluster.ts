@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { ClusterBackend, ClusterRevision, RolloutState } from '../engine/cluster.js';
+import { runCommand } from '../release/command.js';
 import {
   getRolloutCommand,
   historyCommand,
@@ -17,37 +16,28 @@ export interface CommandObserver {
   onOutput(line: string): void;
 }
 
-export class CommandFailedError extends Error {
-  override readonly name = 'CommandFailedError';
+/** helm or kubectl failed, could not be run, or answered what it should not have. */
+export class ClusterCommandError extends Error {
+  override readonly name = 'ClusterCommandError';
 }
 
-/** Runs one command to completion; resolves with its stdout, rejects with its last lines of stderr. */
-export function runCommand(argv: string[], observer: CommandObserver, echo = false): Promise<string> {
+/** Runs one helm or kubectl command to completion; with `capture`, answers its standard output instead of showing it. */
+export async function runTool(argv: string[], observer: CommandObserver, capture = true): Promise<string> {
   observer.onCommand(argv);
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    const stderr: string[] = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      stderr.push(line);
-      if (stderr.length > 20) stderr.shift();
-      observer.onOutput(line);
-    });
-    child.once('error', (err) =>
-      reject(new CommandFailedError(`${argv[0]} could not be started (${err.message}); is it installed and on PATH?`)),
-    );
-    child.once('close', (code, signal) => {
-      if (echo) for (const line of stdout.split('\n').filter(Boolean)) observer.onOutput(line);
-      if (code === 0) resolve(stdout);
-      else
-        reject(
-          new CommandFailedError(
-            `${argv.slice(0, 2).join(' ')} exited with ${code ?? signal}: ${stderr.join(' ').trim() || '(no output)'}`,
-          ),
-        );
-    });
-  });
+  try {
+    return await runCommand(argv.slice(0, 2).join(' '), argv, { cwd: process.cwd(), captureStdout: capture }, observer.onOutput);
+  } catch (err) {
+    throw new ClusterCommandError((err as Error).message);
+  }
+}
+
+/** The JSON a command printed, or an error naming the command when it printed something else. */
+function parseOutput<T>(argv: string[], text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ClusterCommandError(`${argv.slice(0, 2).join(' ')} printed something other than JSON: ${text.slice(0, 200)}`);
+  }
 }
 
 interface RolloutObject {
@@ -88,8 +78,12 @@ export class HelmCluster implements ClusterBackend {
     private readonly observer: CommandObserver,
   ) {}
 
-  private run(argv: string[], echo = false): Promise<string> {
-    return runCommand(argv, this.observer, echo);
+  private run(argv: string[], capture = true): Promise<string> {
+    return runTool(argv, this.observer, capture);
+  }
+
+  private async json<T>(argv: string[]): Promise<T> {
+    return parseOutput<T>(argv, await this.run(argv));
   }
 
   async upgrade(version: string): Promise<void> {
@@ -97,7 +91,7 @@ export class HelmCluster implements ClusterBackend {
   }
 
   async test(): Promise<void> {
-    await this.run(testCommand(this.target), true);
+    await this.run(testCommand(this.target), false);
   }
 
   async rollback(revision: number): Promise<void> {
@@ -105,28 +99,27 @@ export class HelmCluster implements ClusterBackend {
   }
 
   async history(): Promise<ClusterRevision[]> {
-    let text: string;
+    let revisions: HelmRevision[];
     try {
-      text = await this.run(historyCommand(this.target));
+      revisions = await this.json<HelmRevision[]>(historyCommand(this.target));
     } catch (err) {
       if (/release: not found/.test((err as Error).message)) return [];
       throw err;
     }
-    const revisions = JSON.parse(text) as HelmRevision[];
     const versions = new Map<number, string | null>();
     return revisions.map((r) => {
       const rolledBackTo = ROLLBACK_DESCRIPTION.exec(r.description);
-      const version =
-        SLIPWAY_DESCRIPTION.exec(r.description)?.[1] ?? (rolledBackTo ? (versions.get(Number(rolledBackTo[1])) ?? null) : null);
+      const restores = rolledBackTo ? Number(rolledBackTo[1]) : null;
+      const version = SLIPWAY_DESCRIPTION.exec(r.description)?.[1] ?? (restores === null ? null : (versions.get(restores) ?? null));
       versions.set(r.revision, version);
-      return { revision: r.revision, version, status: r.status, updated: r.updated, description: r.description };
+      return { revision: r.revision, version, status: r.status, updated: r.updated, description: r.description, restores };
     });
   }
 
   private async rolloutObject(): Promise<RolloutObject | null> {
-    const list = JSON.parse(await this.run(getRolloutCommand(this.target))) as { items: RolloutObject[] };
+    const list = await this.json<{ items: RolloutObject[] }>(getRolloutCommand(this.target));
     if (list.items.length > 1)
-      throw new CommandFailedError(
+      throw new ClusterCommandError(
         `release ${this.target.release} has ${list.items.length} Rollouts (${list.items.map((i) => i.metadata.name).join(', ')}); Slipway follows one`,
       );
     return list.items[0] ?? null;
@@ -139,25 +132,25 @@ export class HelmCluster implements ClusterBackend {
 
   async promote(): Promise<void> {
     const object = await this.rolloutObject();
-    if (!object) throw new CommandFailedError(`release ${this.target.release} has no Rollout to promote`);
+    if (!object) throw new ClusterCommandError(`release ${this.target.release} has no Rollout to promote`);
     const status = object.status ?? {};
     const name = object.metadata.name;
     const steps = object.spec.strategy?.canary?.steps;
-    // As Argo Rollouts' own `promote`: unpause the spec, clear the pause, or (in a step's analysis) go to the next step.
-    if (object.spec.paused) await this.run(patchRolloutCommand(this.target, name, { spec: { paused: false } }, null));
+    // As Argo Rollouts' own `promote`: clear the pause, or (in a step's analysis) go to the next step; then unpause the spec.
     if ((status.pauseConditions ?? []).length > 0) {
       await this.run(patchRolloutCommand(this.target, name, { status: { pauseConditions: null } }, 'status'));
     } else if (steps && status.currentStepIndex !== undefined && status.currentStepIndex < steps.length) {
       const next = status.currentStepIndex + 1;
       await this.run(patchRolloutCommand(this.target, name, { status: { pauseConditions: null, currentStepIndex: next } }, 'status'));
     } else if (!object.spec.paused) {
-      throw new CommandFailedError(`Rollout ${name} is not paused or stepping (${status.phase ?? 'no status'}): nothing to promote`);
+      throw new ClusterCommandError(`Rollout ${name} is not paused or stepping (${status.phase ?? 'no status'}): nothing to promote`);
     }
+    if (object.spec.paused) await this.run(patchRolloutCommand(this.target, name, { spec: { paused: false } }, null));
   }
 
   async abort(): Promise<void> {
     const object = await this.rolloutObject();
-    if (!object) throw new CommandFailedError(`release ${this.target.release} has no Rollout to abort`);
+    if (!object) throw new ClusterCommandError(`release ${this.target.release} has no Rollout to abort`);
     await this.run(patchRolloutCommand(this.target, object.metadata.name, { status: { abort: true } }, 'status'));
   }
 }
@@ -176,6 +169,7 @@ export function rolloutState(object: RolloutObject): RolloutState {
     phase,
     message: status.message ?? '',
     step: steps ? { index, count: steps.length } : null,
+    current,
     settled: current && status.currentPodHash !== undefined && status.currentPodHash === status.stableRS,
     aborted: status.abort === true,
     pausedForPerson: phase === 'Paused' && waitsForPerson,

@@ -1,4 +1,4 @@
-import type { MetricsSource } from '../engine/cluster.js';
+import type { MetricsSource, ServedBy } from '../engine/cluster.js';
 import type { ReleaseMetrics } from '../engine/measurements.js';
 
 // What a version served, read from Prometheus' HTTP API (`/api/v1/query` at the window's end) in the shape the
@@ -22,7 +22,28 @@ export class PrometheusMetrics implements MetricsSource {
     private readonly address: string,
     /** PromQL label matchers of the routed service's user requests, e.g. `service="streams-api", route!~"/health/.*"`. */
     private readonly selector: string,
+    /**
+     * Shortest range of an increase(): four scrape intervals, so each series has samples in it (a window shorter than
+     * that reaches back before its start; the version matcher keeps other versions out).
+     */
+    private readonly minRangeMs: number,
   ) {}
+
+  /** The selector's matchers, the version's, and any others given. */
+  private matchers(by: ServedBy, labels: Record<string, string> = {}): string {
+    const version = `version${by.others ? '!=' : '='}${JSON.stringify(by.version)}`;
+    const extra = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    return [this.selector.trim(), version, ...extra].filter(Boolean).join(', ');
+  }
+
+  private range(by: ServedBy): string {
+    return `${Math.ceil(Math.max(by.toMs - by.fromMs, this.minRangeMs) / 1000)}s`;
+  }
+
+  async counterIncrease(metric: string, labels: Record<string, string>, by: ServedBy): Promise<number | null> {
+    const [sum] = await this.query(`sum(increase(${metric}{${this.matchers(by, labels)}}[${this.range(by)}]))`, by.toMs);
+    return sum === undefined ? null : Number(sum.value[1]);
+  }
 
   /** An instant query evaluated at `atMs`. */
   async query(expr: string, atMs: number): Promise<VectorSample[]> {
@@ -44,15 +65,14 @@ export class PrometheusMetrics implements MetricsSource {
     return answer.data.result;
   }
 
-  async served(version: string, others: boolean, fromMs: number, toMs: number): Promise<ReleaseMetrics> {
-    const range = Math.ceil((toMs - fromMs) / 1000);
-    const matchers = [this.selector.trim(), `version${others ? '!=' : '='}${JSON.stringify(version)}`].filter(Boolean).join(', ');
-    const increase = (metric: string, by: string) => `sum by (${by}) (increase(${metric}{${matchers}}[${range}s]))`;
-    if (range < 1) return emptyWindow();
+  async served(by: ServedBy): Promise<ReleaseMetrics> {
+    const matchers = this.matchers(by);
+    const range = this.range(by);
+    const increase = (metric: string, group: string) => `sum by (${group}) (increase(${metric}{${matchers}}[${range}]))`;
     const [byStatus, buckets, sums] = await Promise.all([
-      this.query(increase(REQUESTS, 'status'), toMs),
-      this.query(increase(`${DURATION}_bucket`, 'le'), toMs),
-      this.query(`sum(increase(${DURATION}_sum{${matchers}}[${range}s]))`, toMs),
+      this.query(increase(REQUESTS, 'status'), by.toMs),
+      this.query(increase(`${DURATION}_bucket`, 'le'), by.toMs),
+      this.query(`sum(increase(${DURATION}_sum{${matchers}}[${range}]))`, by.toMs),
     ]);
     const metrics = emptyWindow();
     for (const s of byStatus) {
@@ -70,6 +90,7 @@ export class PrometheusMetrics implements MetricsSource {
   }
 }
 
+/** No requests, and no histogram buckets yet: they come from Prometheus' `le` labels (engine's emptyMetrics has the router's). */
 function emptyWindow(): ReleaseMetrics {
   return {
     requests: 0,
