@@ -12,6 +12,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Default: the port used last time if it is free, else any free port. */
   port?: number;
+  /** Server settings given at start (`-c name=value`), e.g. archive_mode and archive_command. */
+  settings?: Record<string, string>;
   logger?: pino.Logger;
 }
 
@@ -109,7 +111,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         databaseDir,
         port,
         // TCP on loopback only; no Unix socket, whose default directory may not exist here.
-        flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+        flags: [
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+        ],
         onOutput: (message) => {
           output.add(message);
           logger?.debug({ postgres: message.trimEnd() }, 'postgres output');

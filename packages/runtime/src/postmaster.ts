@@ -23,7 +23,7 @@ export async function postgresBinary(): Promise<string> {
 }
 
 /** Postgres refuses to run as root: then it runs as the `postgres` system user. */
-async function postgresUserIds(): Promise<{ uid: number; gid: number } | Record<string, never>> {
+export async function postgresUserIds(): Promise<{ uid: number; gid: number } | Record<string, never>> {
   if (process.getuid?.() !== 0) return {};
   const run = promisify(execFile);
   const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);

@@ -1,0 +1,245 @@
+import { existsSync } from 'node:fs';
+import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { findFreePort, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
+import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
+import type { BackupRepository } from './repository.js';
+import { DamagedFileError, open } from './sealed.js';
+
+// A restore into a new data folder and a new server on a free port, never over a running one: the base backup's files
+// (each checked against the manifest), the backup_label pg_backup_stop returned, then PostgreSQL's own recovery:
+// WAL from the repository up to the target, and a promotion onto a new timeline. The restored server does not archive
+// (it would write a second history into the archive it came from).
+
+export type RecoveryTarget =
+  | { kind: 'latest' }
+  | { kind: 'immediate' }
+  | { kind: 'time'; time: Date }
+  | { kind: 'name'; name: string }
+  | { kind: 'lsn'; lsn: string }
+  | { kind: 'xid'; xid: string };
+
+export class RestoreRefusedError extends Error {
+  override readonly name = 'RestoreRefusedError';
+}
+
+/** `--to`: latest, immediate, an LSN (16/B374D848), a transaction id (digits), an ISO time, or a restore point's name. */
+export function parseTarget(text: string): RecoveryTarget {
+  if (text === 'latest') return { kind: 'latest' };
+  if (text === 'immediate') return { kind: 'immediate' };
+  if (/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(text)) return { kind: 'lsn', lsn: text.toUpperCase() };
+  if (/^\d+$/.test(text)) return { kind: 'xid', xid: text };
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text)) {
+    const time = new Date(text);
+    if (Number.isNaN(time.getTime()))
+      throw new RestoreRefusedError(`--to: "${text}" looks like a time but is not one (ISO 8601, e.g. 2026-12-01T10:15:00Z)`);
+    return { kind: 'time', time };
+  }
+  if (text.length === 0 || text.length > 63)
+    throw new RestoreRefusedError(`--to: "${text}" is not a target (latest, immediate, a time, an LSN, an xid or a restore point name)`);
+  return { kind: 'name', name: text };
+}
+
+export function describeTarget(t: RecoveryTarget): string {
+  switch (t.kind) {
+    case 'latest':
+      return 'the end of the archive';
+    case 'immediate':
+      return 'the end of the base backup';
+    case 'time':
+      return t.time.toISOString();
+    case 'name':
+      return `restore point "${t.name}"`;
+    case 'lsn':
+      return `LSN ${t.lsn}`;
+    case 'xid':
+      return `transaction ${t.xid}`;
+  }
+}
+
+const lsnValue = (lsn: string): bigint => {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+};
+
+/** The newest backup that ends before the target (recovery must pass a backup's end before it can stop). */
+export function chooseBackup(backups: BackupManifest[], target: RecoveryTarget): BackupManifest {
+  if (backups.length === 0) throw new RestoreRefusedError('the repository has no base backup: run slipway backup first');
+  const before = (ok: (b: BackupManifest) => boolean, what: string): BackupManifest => {
+    const found = backups.findLast(ok);
+    if (!found)
+      throw new RestoreRefusedError(
+        `${what} is before the oldest backup (${backups[0]!.id}, ended ${backups[0]!.stoppedAt} at LSN ${backups[0]!.stopLsn}): the repository cannot reach it`,
+      );
+    return found;
+  };
+  switch (target.kind) {
+    case 'latest':
+    case 'immediate':
+      return backups.at(-1)!;
+    case 'time':
+      return before((b) => Date.parse(b.stoppedAt) < target.time.getTime(), describeTarget(target));
+    case 'lsn':
+      return before((b) => lsnValue(b.stopLsn) <= lsnValue(target.lsn), describeTarget(target));
+    case 'xid':
+      return before((b) => BigInt(b.nextXid) <= BigInt(target.xid), describeTarget(target));
+    case 'name':
+      // Where a name lies is only known by replaying WAL: start from the oldest backup, which reaches every point.
+      return backups[0]!;
+  }
+}
+
+function recoverySettings(target: RecoveryTarget): string[] {
+  const settings: Record<string, string> = { recovery_target_timeline: 'latest', recovery_target_action: 'promote' };
+  if (target.kind === 'immediate') settings.recovery_target = 'immediate';
+  // PostgreSQL's timestamptz syntax: a space, not the T, and +00 for UTC.
+  if (target.kind === 'time') settings.recovery_target_time = target.time.toISOString().replace('T', ' ').replace('Z', '+00');
+  if (target.kind === 'name') settings.recovery_target_name = target.name;
+  if (target.kind === 'lsn') settings.recovery_target_lsn = target.lsn;
+  if (target.kind === 'xid') settings.recovery_target_xid = target.xid;
+  return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+}
+
+/**
+ * The built wal-command.js PostgreSQL runs as restore_command (from the sources, as in tests, the package's dist).
+ * It must exist: a restore_command that cannot start looks to PostgreSQL like the end of the archive.
+ */
+function walCommandPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const built = here.endsWith('.ts')
+    ? path.resolve(path.dirname(here), '../../dist/dr/wal-command.js')
+    : path.join(path.dirname(here), 'wal-command.js');
+  if (!existsSync(built)) throw new RestoreRefusedError(`${built} is missing: build Slipway first (npm run build)`);
+  return built;
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+export interface RestoreOptions {
+  repository: BackupRepository;
+  /** The folder repository's path, for the restore_command PostgreSQL runs. */
+  repositoryPath: string;
+  key: Buffer | null;
+  keyFile: string | null;
+  target: RecoveryTarget;
+  /** A new, empty (or missing) folder for the restored cluster. */
+  intoDir: string;
+  port?: number;
+  onProgress?(line: string): void;
+}
+
+export interface RestoredServer {
+  backup: BackupManifest;
+  dataDir: string;
+  port: number;
+  postmaster: Postmaster;
+  /** PostgreSQL's own account of the recovery (its log lines). */
+  log: string[];
+}
+
+/** Checks every WAL file from the backup's first onwards: a damaged one is named before anything starts. */
+async function verifyWal(options: RestoreOptions, backup: BackupManifest): Promise<number> {
+  const names = (await options.repository.list('wal')).filter((k) => {
+    const name = k.slice('wal/'.length);
+    return name.endsWith('.history') || name.slice(8) >= backup.startWal.slice(8);
+  });
+  for (const k of names) open(await options.repository.get(k), options.key, k);
+  return names.length;
+}
+
+async function writeChecked(options: RestoreOptions, backup: BackupManifest, file: BackupFile): Promise<void> {
+  const k = backupKey(backup.id, `data/${file.path}`);
+  const data = open(await options.repository.get(k), options.key, k);
+  if (data.length !== file.size) throw new DamagedFileError(`${k}: ${data.length} bytes where the manifest says ${file.size}`);
+  const target = path.join(options.intoDir, ...file.path.split('/'));
+  await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+  await writeFile(target, data, { mode: 0o600 });
+}
+
+async function chownTree(dir: string, ids: { uid: number; gid: number }): Promise<void> {
+  await chown(dir, ids.uid, ids.gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(child, ids);
+    else await chown(child, ids.uid, ids.gid);
+  }
+}
+
+export async function restore(options: RestoreOptions): Promise<RestoredServer> {
+  const say = options.onProgress ?? (() => undefined);
+  const existing = await readdir(options.intoDir).catch(() => []);
+  if (existing.length > 0)
+    throw new RestoreRefusedError(`--into: ${options.intoDir} is not empty; a restore never writes over a data folder`);
+  const backup = chooseBackup(await listBackups(options.repository, options.key), options.target);
+  say(`base backup ${backup.id} (ended ${backup.stoppedAt}, LSN ${backup.stopLsn}) for ${describeTarget(options.target)}`);
+  // Without backup_label PostgreSQL would start from the copy's last checkpoint, not the backup's start, and come up
+  // quietly missing what changed in between: no label, no restore.
+  const labelKey = backupKey(backup.id, 'data/backup_label');
+  if (!(await options.repository.has(labelKey)))
+    throw new RestoreRefusedError(
+      `backup ${backup.id} has lost its backup_label (${labelKey}): PostgreSQL would come up from it missing data, so it is not restored`,
+    );
+  const checked = await verifyWal(options, backup);
+  say(`${checked} archived WAL files checked`);
+
+  await mkdir(options.intoDir, { recursive: true, mode: 0o700 });
+  for (const dir of backup.directories) await mkdir(path.join(options.intoDir, ...dir.split('/')), { recursive: true, mode: 0o700 });
+  for (const file of backup.files) await writeChecked(options, backup, file);
+  await writeChecked(options, backup, backup.backupLabel);
+  if (backup.tablespaceMap) await writeChecked(options, backup, backup.tablespaceMap);
+  await writeFile(path.join(options.intoDir, 'recovery.signal'), '', { mode: 0o600 });
+  say(`${backup.files.length} files restored into ${options.intoDir}`);
+
+  const ids = await postgresUserIds();
+  if ('uid' in ids) await chownTree(options.intoDir, ids as { uid: number; gid: number });
+  const walCommand = walCommandPath();
+  const restoreCommand = [
+    shellQuote(process.execPath),
+    shellQuote(walCommand),
+    'fetch',
+    '--repo',
+    shellQuote(options.repositoryPath),
+    ...(options.keyFile ? ['--key-file', shellQuote(options.keyFile)] : []),
+    '%f',
+    '%p',
+  ].join(' ');
+  const port = options.port ?? (await findFreePort());
+  const log: string[] = [];
+  let postmaster: Postmaster;
+  try {
+    postmaster = await startPostmaster({
+      databaseDir: options.intoDir,
+      port,
+      flags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'archive_mode=off',
+        '-c',
+        `restore_command=${restoreCommand}`,
+        ...recoverySettings(options.target),
+      ],
+      onOutput: (text) => log.push(...text.split('\n').filter(Boolean)),
+    });
+  } catch {
+    const why = log.filter((l) => /FATAL|PANIC|ERROR|slipway wal/.test(l)).join('\n') || log.slice(-8).join('\n') || '(no output)';
+    throw new RestoreRefusedError(`PostgreSQL did not finish the recovery to ${describeTarget(options.target)}:\n${why}`);
+  }
+  say(`recovered and promoted: server on port ${port}`);
+  return { backup, dataDir: options.intoDir, port, postmaster, log };
+}
+
+/** The restored server is out of recovery (promoted onto its own timeline). */
+export async function promoted(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return !(await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
+  } finally {
+    await client.end();
+  }
+}

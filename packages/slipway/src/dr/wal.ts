@@ -1,0 +1,34 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BackupRepository } from './repository.js';
+import { open, seal, type SealOptions } from './sealed.js';
+
+// PostgreSQL's archive_command and restore_command: one WAL segment (or timeline history file) into the repository,
+// or out of it. Both run as separate processes the server starts (wal-command.ts); their exit code is all it reads.
+
+export const walKey = (name: string): string => {
+  if (!/^[0-9A-F]{8}(?:[0-9A-F]{16}(?:\.partial|\.[0-9A-F]{8}\.backup)?|\.history)$/.test(name))
+    throw new Error(`not a WAL file name: ${name}`);
+  return `wal/${name}`;
+};
+
+/** Archives one file. Pushing the same contents twice is fine; other contents under the same name are refused. */
+export async function pushWal(
+  repository: BackupRepository,
+  file: string,
+  name: string,
+  options: SealOptions,
+): Promise<'stored' | 'already-there'> {
+  return repository.put(walKey(name), seal(await readFile(file), options));
+}
+
+/** Restores one file to `destination`, checked whole; false when the repository does not have it (the end of the archive). */
+export async function fetchWal(repository: BackupRepository, name: string, destination: string, key: Buffer | null): Promise<boolean> {
+  const walFile = walKey(name);
+  if (!(await repository.has(walFile))) return false;
+  const plain = open(await repository.get(walFile), key, walFile);
+  const temporary = path.join(path.dirname(destination), `.${path.basename(destination)}.slipway`);
+  await writeFile(temporary, plain);
+  await rename(temporary, destination);
+  return true;
+}
