@@ -12,9 +12,8 @@ import { postgresUserIds, startEmbeddedPostgres, type EmbeddedPostgresServer } f
 import { listBackups, takeBaseBackup, type BackupManifest } from '../../packages/slipway/src/dr/base-backup.js';
 import { FolderRepository } from '../../packages/slipway/src/dr/repository.js';
 import { parseTarget, restore, promoted, type RestoredServer } from '../../packages/slipway/src/dr/restore.js';
-import { ROOT } from '../helpers/process.js';
+import { walCommandLine } from '../../packages/slipway/src/dr/settings.js';
 
-const WAL_COMMAND = path.join(ROOT, 'packages/slipway/dist/dr/wal-command.js');
 const KEY = 'b'.repeat(64);
 
 let dir: string;
@@ -45,7 +44,6 @@ async function restoreTo(
 ): Promise<RestoredServer> {
   const server = await restore({
     repository,
-    repositoryPath: repository.location,
     key,
     keyFile,
     target: parseTarget(to),
@@ -78,7 +76,7 @@ beforeAll(async () => {
     chownSync(repoDir, ids.uid as number, ids.gid as number);
     chownSync(keyFile, ids.uid as number, ids.gid as number);
   }
-  const archive = `'${process.execPath}' '${WAL_COMMAND}' push --repo '${repoDir}' --key-file '${keyFile}' %p %f`;
+  const archive = walCommandLine({ repository: new FolderRepository(repoDir), keyFile }, 'push');
   primary = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'primary'),
     settings: { archive_mode: 'on', archive_command: archive, archive_timeout: '1s' },

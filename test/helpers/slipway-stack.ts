@@ -12,6 +12,8 @@ export interface StackOptions {
   smoke?: Record<string, unknown>;
   /** Paths of the stack's source added to build.include. */
   include?: string[];
+  /** A backup section (WAL archiving and base backups of the embedded database). */
+  backup?: Record<string, unknown>;
 }
 
 export interface SlipwayStack {
@@ -72,6 +74,7 @@ function configOverrides(repo: ScratchStack['repo'], options: StackOptions): Rec
     smoke: { ...repo.smoke, ...options.smoke },
     build: { include: [...repo.build.include, ...(options.include ?? [])] },
     timeouts: { ...repo.timeouts, ready: '15s', drain: '5s', pause: '2m', stop: '5s' },
+    ...(options.backup && { backup: options.backup }),
   };
 }
 

@@ -2,7 +2,13 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
+import { backupCommand, backupsCommand, restoreCommand } from './commands/backup.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { BackupNotConfiguredError } from './dr/settings.js';
+import { KeyError } from './dr/keys.js';
+import { MissingFileError, RefusedOverwriteError } from './dr/repository.js';
+import { RestoreRefusedError } from './dr/restore.js';
+import { DamagedFileError } from './dr/sealed.js';
 import { decideCommand, decideFromDashboard, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { registerInitAndDoctor } from './commands/init-cli.js';
 import {
@@ -247,6 +253,31 @@ targeted(
     : historyCommand(loaded, { ...opts, limit });
 });
 
+json(
+  program.command('backup').description('take a base backup of the embedded database into the backup repository, then apply backup.keep'),
+).action(async (opts: { json: boolean }) => {
+  process.exitCode = await backupCommand(await configOf(), opts);
+});
+json(program.command('backups').description('list the base backups and archived WAL in the backup repository')).action(
+  async (opts: { json: boolean }) => {
+    process.exitCode = await backupsCommand(await configOf(), opts);
+  },
+);
+json(
+  program
+    .command('restore')
+    .description('restore the database into a new folder and server on a free port (never over the running one), until Ctrl-C')
+    .requiredOption(
+      '--to <target>',
+      "latest, immediate (the backup's end), an ISO time, a restore point name, an LSN (0/3000060) or a transaction id",
+    )
+    .option('--into <dir>', 'a new, empty folder for the restored data (default: restores/<time> in the state folder)')
+    .option('--port <port>', 'port of the restored server (default: any free port)'),
+).action(async (opts: { to: string; into?: string; port?: string; json: boolean }) => {
+  const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
+  process.exitCode = await restoreCommand(await configOf(), { ...opts, port });
+});
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -314,7 +345,18 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = EXIT.usage;
     return;
   }
-  if (err instanceof SlipwayConfigError) {
+  // A restore or backup that could not be trusted: refused, and why, with nothing changed.
+  if (
+    err instanceof RestoreRefusedError ||
+    err instanceof DamagedFileError ||
+    err instanceof MissingFileError ||
+    err instanceof RefusedOverwriteError
+  ) {
+    process.stderr.write(`slipway: ${err.message}\n`);
+    process.exitCode = EXIT.failed;
+    return;
+  }
+  if (err instanceof SlipwayConfigError || err instanceof BackupNotConfiguredError || err instanceof KeyError) {
     process.stderr.write(`slipway: ${err.message}\n`);
     process.exitCode = EXIT.config;
     return;

@@ -177,6 +177,23 @@ const analysis = z
   })
   .prefault({});
 
+const backup = z
+  .strictObject({
+    /** Where backups and archived WAL go: a folder, relative to the state folder unless absolute. */
+    repository: z.strictObject({ folder: z.string().min(1).default('backups') }).prefault({}),
+    /**
+     * A 32-byte key (64 hex digits; `openssl rand -hex 32`) that encrypts every file with AES-256-GCM, relative to the
+     * config file. It must be readable by the user PostgreSQL runs as. Lose it and the backups are lost with it.
+     */
+    encryptionKeyFile: z.string().min(1).optional(),
+    compress: z.boolean().default(true),
+    /** Anything written is archived within this long: the most a restore to the latest point can lose. */
+    archiveTimeout: duration.pipe(z.number().min(1_000, 'at least 1s')).default(5_000),
+    /** Full backups kept; WAL only older ones need is removed with them. */
+    keep: z.number().int().min(1).max(1_000).default(7),
+  })
+  .optional();
+
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and -');
 
 const kubernetesEnvironment = z.strictObject({
@@ -320,6 +337,8 @@ export const slipwayConfigSchema = z
     timeouts,
     /** Where `slipway deploy --target kubernetes --env <name>` releases: a Helm chart and one namespace per environment. */
     kubernetes,
+    /** Continuous WAL archiving and base backups of the embedded database (slipway backup, restore). */
+    backup,
   })
   .superRefine((config, ctx) => {
     config.build.include.forEach((p, i) => {
@@ -332,6 +351,12 @@ export const slipwayConfigSchema = z
     });
     if (config.smoke.suite === undefined && config.smoke.checks.length === 0)
       ctx.addIssue({ code: 'custom', path: ['smoke'], message: 'give a suite module, checks, or both' });
+    if (config.backup && (config.database === false || 'url' in config.database))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup'],
+        message: 'backups are taken of the embedded database (database.embedded); a server of your own is backed up by its own tools',
+      });
     if (config.database === false && config.migrations)
       ctx.addIssue({ code: 'custom', path: ['migrations'], message: 'migrations need a database, and database is false' });
     const routed = Object.entries(config.services).filter(([, s]) => s.routes.length > 0);

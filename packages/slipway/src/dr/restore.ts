@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { findFreePort, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
-import type { BackupRepository } from './repository.js';
+import type { FolderRepository } from './repository.js';
+import { walCommandLine } from './settings.js';
 import { DamagedFileError, open } from './sealed.js';
 
 // A restore into a new data folder and a new server on a free port, never over a running one: the base backup's files
@@ -102,26 +101,10 @@ function recoverySettings(target: RecoveryTarget): string[] {
   return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
 }
 
-/**
- * The built wal-command.js PostgreSQL runs as restore_command (from the sources, as in tests, the package's dist).
- * It must exist: a restore_command that cannot start looks to PostgreSQL like the end of the archive.
- */
-function walCommandPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const built = here.endsWith('.ts')
-    ? path.resolve(path.dirname(here), '../../dist/dr/wal-command.js')
-    : path.join(path.dirname(here), 'wal-command.js');
-  if (!existsSync(built)) throw new RestoreRefusedError(`${built} is missing: build Slipway first (npm run build)`);
-  return built;
-}
-
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
 export interface RestoreOptions {
-  repository: BackupRepository;
-  /** The folder repository's path, for the restore_command PostgreSQL runs. */
-  repositoryPath: string;
+  repository: FolderRepository;
   key: Buffer | null;
+  /** Given to the restore_command PostgreSQL runs. */
   keyFile: string | null;
   target: RecoveryTarget;
   /** A new, empty (or missing) folder for the restored cluster. */
@@ -184,7 +167,9 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   const checked = await verifyWal(options, backup);
   say(`${checked} archived WAL files checked`);
 
-  await mkdir(options.intoDir, { recursive: true, mode: 0o700 });
+  // Folders made on the way are left traversable: PostgreSQL (the postgres user, when Slipway runs as root) must reach its own.
+  await mkdir(path.dirname(options.intoDir), { recursive: true, mode: 0o755 });
+  await mkdir(options.intoDir, { mode: 0o700 });
   for (const dir of backup.directories) await mkdir(path.join(options.intoDir, ...dir.split('/')), { recursive: true, mode: 0o700 });
   for (const file of backup.files) await writeChecked(options, backup, file);
   await writeChecked(options, backup, backup.backupLabel);
@@ -194,17 +179,7 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
 
   const ids = await postgresUserIds();
   if ('uid' in ids) await chownTree(options.intoDir, ids as { uid: number; gid: number });
-  const walCommand = walCommandPath();
-  const restoreCommand = [
-    shellQuote(process.execPath),
-    shellQuote(walCommand),
-    'fetch',
-    '--repo',
-    shellQuote(options.repositoryPath),
-    ...(options.keyFile ? ['--key-file', shellQuote(options.keyFile)] : []),
-    '%f',
-    '%p',
-  ].join(' ');
+  const restoreCommand = walCommandLine(options, 'fetch');
   const port = options.port ?? (await findFreePort());
   const log: string[] = [];
   let postmaster: Postmaster;

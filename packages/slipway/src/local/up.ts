@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
+import { archiveSettings, archivingNow, backupSetup, prepareRepository } from '../dr/settings.js';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
 import { ReleaseStore, type Decision } from '../engine/store.js';
@@ -148,11 +149,21 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     if (config.database === false) say('no database (database: false)');
     else if ('url' in config.database) databaseUrl = config.database.url;
     else {
-      const server = await startEmbeddedPostgres({ dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir) });
+      const backup = config.backup ? backupSetup(loaded) : null;
+      if (backup) await prepareRepository(backup);
+      const server = await startEmbeddedPostgres({
+        dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir),
+        ...(backup && { settings: archiveSettings(backup) }),
+      });
       stopDatabase = server.stop;
       releaseDatabase = server.release;
       databaseUrl = await ensureDatabase(server.url, config.database.embedded.name);
       say(`PostgreSQL ${server.attached ? 'attached' : 'started'} on port ${server.port}`);
+      if (backup) {
+        const archiving = await archivingNow(server.url);
+        if (archiving) say(`WAL archived to ${backup.repository.location} (at most ${backup.config.archiveTimeout / 1000} s behind)`);
+        else logs.own('warn', 'PostgreSQL was already running without WAL archiving: slipway down, then slipway up, to start archiving');
+      }
     }
 
     const previous = readUpState(stateDir);

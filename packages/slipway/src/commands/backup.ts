@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@slipway/runtime';
+import type { LoadedConfig } from '../config/config.js';
+import { listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
+import { pruneRepository } from '../dr/retention.js';
+import { describeTarget, parseTarget, restore } from '../dr/restore.js';
+import { backupSetup } from '../dr/settings.js';
+import { EXIT } from '../exit-codes.js';
+import { formatDuration } from '../format.js';
+import { requireRunningInstance } from '../local/up.js';
+import { ProgressLine } from '../report/progress-line.js';
+
+// `slipway backup`, `slipway backups` and `slipway restore`: the embedded database's base backups and point-in-time
+// restores, from the repository the running `slipway up` archives its WAL into.
+
+const out = process.stdout;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+function embeddedDataDir(loaded: LoadedConfig): string {
+  const { database } = loaded.config;
+  if (database === false || 'url' in database) throw new Error('backups need the embedded database (database.embedded)');
+  return loaded.resolve(database.embedded.dataDir ?? loaded.stateDir);
+}
+
+/** `slipway backup`: a base backup of the running embedded database, then retention (backup.keep). */
+export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
+  const setup = backupSetup(loaded);
+  requireRunningInstance(loaded.stateDir);
+  // slipway up runs the server: this attaches to it (and leaves it running).
+  const server = await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded) });
+  const progress = new ProgressLine(out);
+  const tty = !opts.json && out.isTTY === true;
+  const started = Date.now();
+  let manifest: BackupManifest;
+  try {
+    manifest = await takeBaseBackup(server.url, setup.repository, {
+      ...setup.seal,
+      onProgress: ({ files, bytes }) => {
+        if (tty) progress.show(`backing up: ${files} files, ${mb(bytes)} read`);
+      },
+    });
+  } finally {
+    progress.clear();
+    await server.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const pruned = await pruneRepository(setup.repository, setup.seal.key, setup.config.keep);
+  const summary = {
+    id: manifest.id,
+    startLsn: manifest.startLsn,
+    stopLsn: manifest.stopLsn,
+    files: manifest.files.length,
+    bytes: manifest.bytes,
+    seconds,
+    repository: setup.repository.location,
+    pruned,
+  };
+  if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
+  else {
+    const ratio = manifest.bytes.original / Math.max(1, manifest.bytes.stored);
+    out.write(
+      `backup ${manifest.id}: ${manifest.files.length} files, ${mb(manifest.bytes.original)} (${mb(manifest.bytes.stored)} stored, ${ratio.toFixed(1)}:1` +
+        `${manifest.encrypted ? ', encrypted' : ''}) in ${formatDuration(seconds * 1000)}; LSN ${manifest.startLsn} to ${manifest.stopLsn}\n`,
+    );
+    if (pruned.backups.length > 0)
+      out.write(
+        `removed ${pruned.backups.length} older backup(s) and ${pruned.walFiles} WAL files no kept backup needs (backup.keep ${setup.config.keep})\n`,
+      );
+  }
+  return EXIT.ok;
+}
+
+/** `slipway backups`: what the repository holds and what it can restore to. */
+export async function backupsCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
+  const setup = backupSetup(loaded);
+  const backups = await listBackups(setup.repository, setup.seal.key);
+  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter((n) => !n.endsWith('.history'));
+  const listing = {
+    repository: setup.repository.location,
+    backups: backups.map((b) => ({
+      id: b.id,
+      stoppedAt: b.stoppedAt,
+      startLsn: b.startLsn,
+      stopLsn: b.stopLsn,
+      startWal: b.startWal,
+      bytes: b.bytes,
+    })),
+    wal: { files: wal.length, first: wal[0] ?? null, last: wal.at(-1) ?? null },
+  };
+  if (opts.json) {
+    out.write(`${JSON.stringify(listing)}\n`);
+    return EXIT.ok;
+  }
+  out.write(`repository ${listing.repository}\n`);
+  if (backups.length === 0) out.write('no backups yet: slipway backup takes one\n');
+  for (const b of backups)
+    out.write(
+      `  ${b.id}  ended ${b.stoppedAt.replace('T', ' ').slice(0, 19)}  LSN ${b.stopLsn.padEnd(12)} ${mb(b.bytes.original)} (${mb(b.bytes.stored)} stored)\n`,
+    );
+  out.write(`WAL: ${wal.length} files${wal.length ? ` (${listing.wal.first} … ${listing.wal.last})` : ''}\n`);
+  if (backups[0]) out.write(`restorable: from ${backups[0].stoppedAt.replace('T', ' ').slice(0, 19)} UTC to the last archived WAL\n`);
+  return EXIT.ok;
+}
+
+export interface RestoreCommandOptions {
+  to: string;
+  into?: string | undefined;
+  port?: number | undefined;
+  json: boolean;
+}
+
+/** The superuser password of the embedded cluster the backup came from, when this machine still has it. */
+function originalPassword(loaded: LoadedConfig): string | null {
+  try {
+    return (JSON.parse(readFileSync(path.join(embeddedDataDir(loaded), 'postgres.json'), 'utf8')) as { password: string }).password;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `slipway restore --to <target>`: into a new data folder and a new server on a free port — never over the running
+ * one. The server runs until Ctrl-C (or SIGTERM); its folder stays.
+ */
+export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandOptions): Promise<number> {
+  const setup = backupSetup(loaded);
+  const target = parseTarget(opts.to);
+  const started = Date.now();
+  const intoDir = path.resolve(opts.into ?? path.join(loaded.stateDir, 'restores', new Date(started).toISOString().replace(/[-:.]/g, '')));
+  const restored = await restore({
+    repository: setup.repository,
+    key: setup.seal.key,
+    keyFile: setup.keyFile,
+    target,
+    intoDir,
+    ...(opts.port !== undefined && { port: opts.port }),
+    onProgress: (line) => {
+      if (!opts.json) out.write(`  ${line}\n`);
+    },
+  });
+  const password = originalPassword(loaded);
+  const url = `postgres://postgres${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${restored.port}/postgres`;
+  const summary = {
+    target: describeTarget(target),
+    backup: restored.backup.id,
+    dataDir: intoDir,
+    port: restored.port,
+    url,
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
+  else
+    out.write(
+      `restored to ${summary.target} from backup ${summary.backup} in ${formatDuration(Date.now() - started)}\n` +
+        `PostgreSQL on 127.0.0.1:${restored.port} (same users and passwords as the original${password ? '' : '; the original password was not found here'}), data folder ${intoDir}\n` +
+        'Ctrl-C stops it; the folder stays.\n',
+    );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await restored.postmaster.stop();
+  if (!opts.json) out.write(`stopped; the restored data folder is ${intoDir}\n`);
+  return EXIT.ok;
+}

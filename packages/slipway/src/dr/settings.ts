@@ -1,0 +1,103 @@
+import { chown, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { postgresUserIds } from '@slipway/runtime';
+import type { LoadedConfig } from '../config/config.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import { readKey } from './keys.js';
+import { FolderRepository } from './repository.js';
+import type { SealOptions } from './sealed.js';
+
+// The `backup` section of slipway.config.ts made concrete: the repository, the key, and the settings the embedded
+// PostgreSQL server is started with so that it archives its WAL there.
+
+export type BackupConfig = NonNullable<SlipwayConfig['backup']>;
+
+export interface BackupSetup {
+  config: BackupConfig;
+  repository: FolderRepository;
+  keyFile: string | null;
+  /** How every file is written: compressed or not, and the key. */
+  seal: SealOptions;
+}
+
+export class BackupNotConfiguredError extends Error {
+  override readonly name = 'BackupNotConfiguredError';
+}
+
+export function backupSetup(loaded: LoadedConfig): BackupSetup {
+  const config = loaded.config.backup;
+  if (!config)
+    throw new BackupNotConfiguredError(
+      `${path.basename(loaded.file)} has no backup section: add backup: {} to archive WAL and take backups`,
+    );
+  const keyFile = config.encryptionKeyFile ? loaded.resolve(config.encryptionKeyFile) : null;
+  return {
+    config,
+    repository: new FolderRepository(path.resolve(loaded.stateDir, config.repository.folder)),
+    keyFile,
+    seal: { compress: config.compress, key: keyFile ? readKey(keyFile) : null },
+  };
+}
+
+/**
+ * The built wal-command.js PostgreSQL runs for each WAL file (from the sources, as in tests, the package's dist). It
+ * must exist: an archive or restore command that cannot start looks to PostgreSQL like a failure, or like the end of
+ * the archive.
+ */
+export function walCommandPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const built = here.endsWith('.ts')
+    ? path.resolve(path.dirname(here), '../../dist/dr/wal-command.js')
+    : path.join(path.dirname(here), 'wal-command.js');
+  if (!existsSync(built)) throw new BackupNotConfiguredError(`${built} is missing: build Slipway first (npm run build)`);
+  return built;
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. */
+export function walCommandLine(setup: Pick<BackupSetup, 'repository' | 'keyFile'>, action: 'push' | 'fetch', compress = true): string {
+  return [
+    shellQuote(process.execPath),
+    shellQuote(walCommandPath()),
+    action,
+    '--repo',
+    shellQuote(setup.repository.location),
+    ...(setup.keyFile ? ['--key-file', shellQuote(setup.keyFile)] : []),
+    ...(action === 'push' && !compress ? ['--no-compress'] : []),
+    ...(action === 'push' ? ['%p', '%f'] : ['%f', '%p']),
+  ].join(' ');
+}
+
+/** Server settings for continuous archiving: what `slipway up` starts the embedded PostgreSQL with. */
+export function archiveSettings(setup: BackupSetup): Record<string, string> {
+  return {
+    archive_mode: 'on',
+    archive_command: walCommandLine(setup, 'push', setup.config.compress),
+    archive_timeout: `${Math.round(setup.config.archiveTimeout / 1000)}s`,
+  };
+}
+
+/** Makes the repository folder, writable by the user PostgreSQL runs as (its archive_command writes there). */
+export async function prepareRepository(setup: BackupSetup): Promise<void> {
+  await mkdir(setup.repository.location, { recursive: true, mode: 0o750 });
+  const ids = await postgresUserIds();
+  if ('uid' in ids) await chown(setup.repository.location, ids.uid as number, ids.gid as number);
+}
+
+/** Whether the server at `url` archives its WAL through Slipway (it may have been started before the config said so). */
+export async function archivingNow(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ mode: string; command: string }>(
+      `SELECT current_setting('archive_mode') AS mode, current_setting('archive_command') AS command`,
+    );
+    return rows[0]!.mode !== 'off' && rows[0]!.command.includes('wal-command.js');
+  } finally {
+    await client.end();
+  }
+}

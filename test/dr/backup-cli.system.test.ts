@@ -1,0 +1,117 @@
+// slipway backup, backups and restore on a real `slipway up` of streams: its embedded PostgreSQL archives WAL into
+// the state folder's repository; base backups are taken while it serves; a restore brings the latest row back in a
+// second server, which Ctrl-C stops; backup.keep prunes old backups, and the oldest kept one still restores.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '@slipway/runtime';
+import { finished } from '../helpers/process.js';
+import { startSlipwayStack, type SlipwayStack } from '../helpers/slipway-stack.js';
+
+let stack: SlipwayStack;
+let primaryUrl: string;
+
+async function sql<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function archived(): Promise<void> {
+  const [{ wal }] = (await sql<{ wal: string }>(primaryUrl, 'SELECT pg_walfile_name(pg_switch_wal()) AS wal')) as [{ wal: string }];
+  for (let i = 0; i < 300; i++) {
+    const [row] = await sql<{ last: string | null }>(primaryUrl, 'SELECT last_archived_wal AS last FROM pg_stat_archiver');
+    if (row?.last && row.last >= wal) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${wal} was not archived within 30 s`);
+}
+
+/** `slipway restore … --json` until its server is up: the summary it printed, and the running command. */
+async function startRestore(to: string) {
+  const proc = stack.spawnSlipway(['restore', '--to', to, '--json']);
+  const line = await proc.waitForOutput(/^\{"target"/, 120_000);
+  return { proc, summary: JSON.parse(line) as { url: string; port: number; backup: string; dataDir: string } };
+}
+
+beforeAll(async () => {
+  stack = await startSlipwayStack({ backup: { archiveTimeout: '1s', keep: 2 } });
+  const { password, port } = JSON.parse(readFileSync(path.join(stack.stateDir, 'postgres.json'), 'utf8')) as {
+    password: string;
+    port: number;
+  };
+  primaryUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/streams`;
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('backups of a running streams stack', () => {
+  it('takes a base backup while it serves, and restores the latest row into a second server that Ctrl-C stops', async () => {
+    const backup = await stack.slipway(['backup', '--json']);
+    expect(backup.code).toBe(0);
+    const summary = JSON.parse(backup.stdout) as { id: string; files: number; bytes: { original: number; stored: number } };
+    expect(summary.files).toBeGreaterThan(100);
+    await sql(primaryUrl, `CREATE TABLE dr_marker (note text); INSERT INTO dr_marker VALUES ('after the backup')`);
+    const users = (await sql<{ n: string }>(primaryUrl, 'SELECT count(*) AS n FROM users'))[0]!.n;
+    await archived();
+
+    const { proc, summary: restored } = await startRestore('latest');
+    expect(restored.backup).toBe(summary.id);
+    const copy = restored.url.replace(/\/postgres$/, '/streams');
+    expect(await sql(copy, 'SELECT note FROM dr_marker')).toEqual([{ note: 'after the backup' }]);
+    expect((await sql<{ n: string }>(copy, 'SELECT count(*) AS n FROM users'))[0]!.n).toBe(users);
+    const postmasterPid = Number(readFileSync(path.join(restored.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    proc.kill('SIGINT');
+    expect((await finished(proc)).code).toBe(0);
+    expect(isProcessAlive(postmasterPid)).toBe(false);
+    // The primary never noticed.
+    expect(await sql(primaryUrl, 'SELECT note FROM dr_marker')).toEqual([{ note: 'after the backup' }]);
+  });
+
+  it('keeps backup.keep backups, prunes only WAL no kept backup needs, and restores from the oldest kept one', async () => {
+    await stack.slipway(['backup', '--json']);
+    await sql(primaryUrl, `INSERT INTO dr_marker VALUES ('between')`);
+    const third = await stack.slipway(['backup', '--json']);
+    const pruned = (JSON.parse(third.stdout) as { pruned: { backups: string[]; walFiles: number } }).pruned;
+    expect(pruned.backups).toHaveLength(1);
+    expect(pruned.walFiles).toBeGreaterThan(0);
+    const listing = JSON.parse((await stack.slipway(['backups', '--json'])).stdout) as {
+      backups: { id: string; stoppedAt: string; startWal: string }[];
+      wal: { files: number; first: string };
+    };
+    expect(listing.backups).toHaveLength(2);
+    const oldestKept = listing.backups[0]!;
+    // What is left of the WAL begins exactly where the oldest kept backup begins.
+    expect(listing.wal.first).toBe(oldestKept.startWal);
+    // A time just after the oldest kept backup ended: recovery must start from it.
+    await sql(primaryUrl, `INSERT INTO dr_marker VALUES ('after the third')`);
+    await archived();
+    const { proc, summary } = await startRestore(new Date(Date.parse(oldestKept.stoppedAt) + 1).toISOString());
+    expect(summary.backup).toBe(oldestKept.id);
+    const notes = (await sql<{ note: string }>(summary.url.replace(/\/postgres$/, '/streams'), 'SELECT note FROM dr_marker')).map(
+      (r) => r.note,
+    );
+    expect(notes).toEqual(['after the backup']);
+    proc.kill('SIGINT');
+    await finished(proc);
+  });
+
+  it('names what is wrong: no target, a target it cannot read, no backup section', async () => {
+    const noTarget = await stack.slipway(['restore']);
+    expect({ code: noTarget.code, stderr: noTarget.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/--to <target>/) });
+    const badTime = await stack.slipway(['restore', '--to', '2026-13-45T99:00']);
+    expect({ code: badTime.code, stderr: badTime.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/--to: "2026-13-45T99:00" looks like a time/),
+    });
+    const noBackup = await stack.slipway(['backups'], await stack.writeConfig('no-backup.config.ts', {}));
+    expect({ code: noBackup.code, stderr: noBackup.stderr }).toEqual({ code: 78, stderr: expect.stringMatching(/has no backup section/) });
+  });
+});
