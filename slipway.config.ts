@@ -71,6 +71,9 @@ export default defineConfig({
     serviceMetrics: [{ name: 'refused requests', metric: 'streams_api_refusals_total' }],
   },
   timeouts: { ready: '60s', drain: '30s', pause: '15m' },
+  // Every change of the embedded database archived within 5 s into state/backups; `slipway backup` adds full copies
+  // (7 kept), `slipway restore --to <time | restore point | …>` brings it back in a second server (docs/runbooks/restore.md).
+  backup: { archiveTimeout: '5s', keep: 7 },
   // `slipway deploy --target kubernetes --env <name> --version <image tag>`: the chart in deploy/helm/streams, one
   // namespace per environment (as the Kustomize overlays). Dev and staging are driven by Slipway, judged on a
   // Prometheus it reaches (kubectl -n monitoring port-forward svc/prometheus-operated 9090); prod runs on Argo Rollouts.

@@ -30,6 +30,8 @@ export async function prepareScratchStack(root, prefix) {
     build: { include: repo.build.include },
     services: Object.fromEntries(Object.entries(repo.services).map(([name, s]) => [name, { ...s, env: { ...s.env, ...QUIET } }])),
     router: { ...repo.router, port: 0 },
+    // WAL archiving only where a test asks for it (a backup override): it is work every stack would do otherwise.
+    backup: undefined,
   };
   return {
     dir,

@@ -75,7 +75,8 @@ export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean 
 export async function backupsCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = backupSetup(loaded);
   const backups = await listBackups(setup.repository, setup.seal.key);
-  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter((n) => !n.endsWith('.history'));
+  // Segments only: timeline histories and backup history files are listed beside them.
+  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter((n) => /^[0-9A-F]{24}$/.test(n));
   const listing = {
     repository: setup.repository.location,
     backups: backups.map((b) => ({
