@@ -73,7 +73,16 @@ export default defineConfig({
   timeouts: { ready: '60s', drain: '30s', pause: '15m' },
   // Every change of the embedded database archived within 5 s into state/backups; `slipway backup` adds full copies
   // (7 kept), `slipway restore --to <time | restore point | …>` brings it back in a second server (docs/runbooks/restore.md).
-  backup: { archiveTimeout: '5s', keep: 7 },
+  // `slipway drill` restores the latest into a scratch server and runs the service's own checks against the copy.
+  backup: {
+    archiveTimeout: '5s',
+    keep: 7,
+    drill: {
+      checks: [
+        { name: 'ledger invariants and read model rebuilt from journal 0', command: [...streams, 'verify', '--rebuild-read-model'] },
+      ],
+    },
+  },
   // `slipway deploy --target kubernetes --env <name> --version <image tag>`: the chart in deploy/helm/streams, one
   // namespace per environment (as the Kustomize overlays). Dev and staging are driven by Slipway, judged on a
   // Prometheus it reaches (kubectl -n monitoring port-forward svc/prometheus-operated 9090); prod runs on Argo Rollouts.

@@ -11,6 +11,9 @@ commands:
   worker           run settlement jobs and the activity indexer
   migrate          apply pending database migrations and exit
   indexer:rebuild  clear the activity feed and totals; the indexer rebuilds them from journal 0
+  verify [--rebuild-read-model]
+                   check the ledger's invariants (exit 1 if one is broken); with the flag, also
+                   rebuild the read model from journal 0 and compare (a copy only: it clears it)
   synthetic:bootstrap [--token-file F] [--rotate] [--floor N]
                    create or reuse the smoke suite's two synthetic users and their API
                    tokens (written to F, default .slipway/smoke-tokens.json), and top
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'migrate':
     case 'indexer:rebuild':
+    case 'verify':
     case 'synthetic:bootstrap': {
       const { runAdminCommand } = await import('./cli/admin.js');
       const logger = createLogger({ service: 'streams', version: config.APP_VERSION, level: config.LOG_LEVEL });

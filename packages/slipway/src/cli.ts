@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { backupCommand, backupsCommand, restoreCommand } from './commands/backup.js';
+import { backupCommand, backupsCommand, drillCommand, restoreCommand } from './commands/backup.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { BackupNotConfiguredError } from './dr/settings.js';
 import { KeyError } from './dr/keys.js';
@@ -263,6 +263,15 @@ json(program.command('backups').description('list the base backups and archived 
     process.exitCode = await backupsCommand(await configOf(), opts);
   },
 );
+json(
+  program
+    .command('drill')
+    .description(
+      "restore the latest backup into a scratch server, prove it whole (checksums, amcheck, the service's checks), measure RTO and RPO",
+    ),
+).action(async (opts: { json: boolean }) => {
+  process.exitCode = await drillCommand(await configOf(), opts);
+});
 json(
   program
     .command('restore')

@@ -4,9 +4,11 @@ import { openDatabase } from '../database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { resetIndex } from '../domain/activity.js';
+import { invariantProblems, ledgerInvariants, verifyReadModelRebuild } from '../domain/invariants.js';
+import { CliUsageError } from './usage.js';
 import { bootstrapCommand } from './synthetic.js';
 
-export type AdminCommand = 'migrate' | 'indexer:rebuild' | 'synthetic:bootstrap';
+export type AdminCommand = 'migrate' | 'indexer:rebuild' | 'synthetic:bootstrap' | 'verify';
 
 /** `out` takes synthetic:bootstrap's report (stderr when the caller's stdout is for something else). */
 export async function runAdminCommand(
@@ -30,6 +32,10 @@ export async function runAdminCommand(
     const pool = createPool(db.url, { max: 1, applicationName: 'streams-admin' });
     const client = await pool.connect();
     try {
+      if (command === 'verify') {
+        process.exitCode = await verify(client, argv);
+        return;
+      }
       await resetIndex(client);
     } finally {
       client.release();
@@ -39,4 +45,25 @@ export async function runAdminCommand(
   } finally {
     await db.stop?.();
   }
+}
+
+/**
+ * `streams verify [--rebuild-read-model]`: the ledger's invariants; with the flag, also that the read model rebuilt
+ * from journal 0 equals the one there (it is cleared and rebuilt: only for a copy, such as a restore drill's).
+ */
+async function verify(client: Parameters<typeof verifyReadModelRebuild>[0], argv: string[]): Promise<number> {
+  const unknown = argv.filter((a) => a !== '--rebuild-read-model');
+  if (unknown.length > 0) throw new CliUsageError(`unknown argument ${unknown[0]} (only --rebuild-read-model)`);
+  const problems = invariantProblems(await ledgerInvariants(client));
+  process.stdout.write(problems.length === 0 ? 'ledger invariants hold\n' : `ledger invariants broken: ${problems.join('; ')}\n`);
+  if (argv.includes('--rebuild-read-model')) {
+    const rebuilt = await verifyReadModelRebuild(client);
+    process.stdout.write(
+      rebuilt.same
+        ? `read model rebuilt from journal 0: the same ${rebuilt.rows} activity rows and totals\n`
+        : 'read model rebuilt from journal 0 differs from the one restored\n',
+    );
+    if (!rebuilt.same) problems.push('read model differs');
+  }
+  return problems.length === 0 ? 0 : 1;
 }

@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
+import { runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
 import { describeTarget, parseTarget, restore } from '../dr/restore.js';
 import { backupSetup } from '../dr/settings.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
-import { requireRunningInstance } from '../local/up.js';
+import { requireRunningInstance, runningInstance } from '../local/up.js';
 import { ProgressLine } from '../report/progress-line.js';
 
 // `slipway backup`, `slipway backups` and `slipway restore`: the embedded database's base backups and point-in-time
@@ -164,4 +165,54 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
   await restored.postmaster.stop();
   if (!opts.json) out.write(`stopped; the restored data folder is ${intoDir}\n`);
   return EXIT.ok;
+}
+
+/** Where drill results are kept, one JSON line each (the newest last). */
+export const drillHistoryFile = (loaded: LoadedConfig) => path.join(loaded.stateDir, 'drills', 'history.jsonl');
+
+/**
+ * `slipway drill`: the latest backup restored into a scratch server and proven whole; RTO and RPO measured. Exit 0
+ * when every check passed, 1 when one failed or the restore was refused.
+ */
+export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
+  const setup = backupSetup(loaded);
+  const { database } = loaded.config;
+  if (database === false || 'url' in database) throw new Error('backups need the embedded database (database.embedded)');
+  const password = originalPassword(loaded);
+  if (password === null)
+    throw new Error(`${path.join(embeddedDataDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`);
+  // The primary is read once (its last commit, for the RPO), and only when slipway up runs it.
+  const server = runningInstance(loaded.stateDir) ? await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded) }) : null;
+  let result: DrillResult;
+  try {
+    result = await runDrill({
+      setup,
+      primaryUrl: server?.url ?? null,
+      database: database.embedded.name,
+      credentials: { user: 'postgres', password },
+      scratchRoot: path.join(loaded.stateDir, 'drills'),
+      checks: setup.config.drill.checks,
+      cwd: loaded.source,
+      databaseEnv: loaded.config.databaseEnv,
+      onProgress: (line) => {
+        if (!opts.json) out.write(`  ${line}\n`);
+      },
+    });
+  } finally {
+    await server?.stop();
+  }
+  mkdirSync(path.dirname(drillHistoryFile(loaded)), { recursive: true });
+  appendFileSync(drillHistoryFile(loaded), `${JSON.stringify(result)}\n`);
+  if (opts.json) out.write(`${JSON.stringify(result)}\n`);
+  else {
+    for (const c of result.checks) out.write(`${c.passed ? '✔' : '✖'} ${c.name}: ${c.detail} (${formatDuration(c.ms)})\n`);
+    if (result.error) out.write(`✖ ${result.error}\n`);
+    const rpo =
+      result.rpoSeconds === null ? 'unknown (slipway up not running, or commit times not tracked)' : `${result.rpoSeconds.toFixed(1)} s`;
+    out.write(
+      `drill ${result.passed ? 'passed' : 'FAILED'}: RTO ${result.rtoSeconds === null ? '-' : `${result.rtoSeconds.toFixed(1)} s`}, RPO ${rpo}` +
+        `${result.backup ? ` (backup ${result.backup})` : ''}${result.keptDataDir ? `; the copy is kept in ${result.keptDataDir}` : ''}\n`,
+    );
+  }
+  return result.passed ? EXIT.ok : EXIT.failed;
 }

@@ -191,6 +191,16 @@ const backup = z
     archiveTimeout: duration.pipe(z.number().min(1_000, 'at least 1s')).default(5_000),
     /** Full backups kept; WAL only older ones need is removed with them. */
     keep: z.number().int().min(1).max(1_000).default(7),
+    /** `slipway drill`: restore the latest backup into a scratch server and prove the copy whole. */
+    drill: z
+      .strictObject({
+        /**
+         * The service's own checks of a restored copy (its ledger's invariants, a read model rebuilt from scratch):
+         * run in the working tree with the copy's URL in services' database variable; exit 0 passes.
+         */
+        checks: z.array(z.strictObject({ name: z.string().min(1), command })).default([]),
+      })
+      .prefault({}),
   })
   .optional();
 

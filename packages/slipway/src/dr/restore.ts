@@ -110,6 +110,8 @@ export interface RestoreOptions {
   /** A new, empty (or missing) folder for the restored cluster. */
   intoDir: string;
   port?: number;
+  /** Only WAL segments up to this one are fetched (a drill's view of the archive when it began). */
+  untilWal?: string | undefined;
   onProgress?(line: string): void;
 }
 
@@ -179,7 +181,7 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
 
   const ids = await postgresUserIds();
   if ('uid' in ids) await chownTree(options.intoDir, ids as { uid: number; gid: number });
-  const restoreCommand = walCommandLine(options, 'fetch');
+  const restoreCommand = walCommandLine(options, 'fetch', { untilWal: options.untilWal });
   const port = options.port ?? (await findFreePort());
   const log: string[] = [];
   let postmaster: Postmaster;
@@ -194,6 +196,9 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
         'unix_socket_directories=',
         '-c',
         'archive_mode=off',
+        // Commit times survive the recovery, so a drill can tell how far behind the copy is.
+        '-c',
+        'track_commit_timestamp=on',
         '-c',
         `restore_command=${restoreCommand}`,
         ...recoverySettings(options.target),

@@ -59,7 +59,11 @@ export function walCommandPath(): string {
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. */
-export function walCommandLine(setup: Pick<BackupSetup, 'repository' | 'keyFile'>, action: 'push' | 'fetch', compress = true): string {
+export function walCommandLine(
+  setup: Pick<BackupSetup, 'repository' | 'keyFile'>,
+  action: 'push' | 'fetch',
+  options: { compress?: boolean; untilWal?: string | undefined } = {},
+): string {
   return [
     shellQuote(process.execPath),
     shellQuote(walCommandPath()),
@@ -67,7 +71,8 @@ export function walCommandLine(setup: Pick<BackupSetup, 'repository' | 'keyFile'
     '--repo',
     shellQuote(setup.repository.location),
     ...(setup.keyFile ? ['--key-file', shellQuote(setup.keyFile)] : []),
-    ...(action === 'push' && !compress ? ['--no-compress'] : []),
+    ...(action === 'push' && options.compress === false ? ['--no-compress'] : []),
+    ...(action === 'fetch' && options.untilWal ? ['--until-wal', options.untilWal] : []),
     ...(action === 'push' ? ['%p', '%f'] : ['%f', '%p']),
   ].join(' ');
 }
@@ -76,8 +81,10 @@ export function walCommandLine(setup: Pick<BackupSetup, 'repository' | 'keyFile'
 export function archiveSettings(setup: BackupSetup): Record<string, string> {
   return {
     archive_mode: 'on',
-    archive_command: walCommandLine(setup, 'push', setup.config.compress),
+    archive_command: walCommandLine(setup, 'push', { compress: setup.config.compress }),
     archive_timeout: `${Math.round(setup.config.archiveTimeout / 1000)}s`,
+    // A drill measures its recovery point from the last commit's time on each side.
+    track_commit_timestamp: 'on',
   };
 }
 

@@ -12,6 +12,9 @@ export const walKey = (name: string): string => {
   return `wal/${name}`;
 };
 
+/** A WAL segment's name (not a timeline history or backup history file). */
+export const isSegment = (name: string): boolean => /^[0-9A-F]{24}$/.test(name);
+
 /** Archives one file. Pushing the same contents twice is fine; other contents under the same name are refused. */
 export async function pushWal(
   repository: BackupRepository,

@@ -1,0 +1,189 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { runCommand } from '../release/command.js';
+import { parseTarget, restore, type RestoredServer } from './restore.js';
+import { isSegment } from './wal.js';
+import type { BackupSetup } from './settings.js';
+
+// A restore drill: the latest backup and WAL restored into a scratch server, then the copy proven whole — PostgreSQL's
+// data checksums on, amcheck on every B-tree index and every table, and the service's own checks (its ledger's
+// invariants, its read model rebuilt from scratch). RTO is the time from the drill's start to the copy answering
+// queries; RPO the time between the last commit on the primary when the drill started and the last commit in the copy,
+// which is restored from the WAL archived by then (as if the primary had been lost at that moment).
+// The primary is only read from (one query); the copy is stopped, and its folder removed unless the drill failed.
+
+export interface DrillCheck {
+  name: string;
+  passed: boolean;
+  detail: string;
+  ms: number;
+}
+
+export interface DrillResult {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  passed: boolean;
+  backup: string | null;
+  /** Seconds from the drill's start to the restored copy answering queries; null when it never did. */
+  rtoSeconds: number | null;
+  /** Seconds of commits the copy lacks against the primary at the drill's start; null when either side cannot say. */
+  rpoSeconds: number | null;
+  checks: DrillCheck[];
+  /** Why the drill stopped short of its checks (a refused restore), if it did. */
+  error: string | null;
+  /** The copy's data folder, kept for a look when the drill failed; null once removed. */
+  keptDataDir: string | null;
+}
+
+export interface DrillOptions {
+  setup: BackupSetup;
+  /** The primary (superuser, any database), read once for its last commit; null when it is not running. */
+  primaryUrl: string | null;
+  /** The service's database, checked in the copy. */
+  database: string;
+  /** Superuser name and password in the copy: the primary's. */
+  credentials: { user: string; password: string };
+  /** Where scratch copies go (drills/ in the state folder). */
+  scratchRoot: string;
+  /** The service's checks, run in `cwd` with the copy's URL in `databaseEnv`. */
+  checks: { name: string; command: string[] }[];
+  cwd: string;
+  databaseEnv: string;
+  onProgress?(line: string): void;
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'slipway drill' });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The time of the last commit, as track_commit_timestamp recorded it (null when it is off or nothing committed). */
+async function lastCommit(url: string): Promise<number | null> {
+  const [row] = await query<{ at: Date | null }>(url, 'SELECT (pg_last_committed_xact()).timestamp AS at');
+  return row?.at ? row.at.getTime() : null;
+}
+
+async function timedCheck(name: string, run: () => Promise<string>): Promise<DrillCheck> {
+  const started = Date.now();
+  try {
+    return { name, passed: true, detail: await run(), ms: Date.now() - started };
+  } catch (err) {
+    return { name, passed: false, detail: (err as Error).message, ms: Date.now() - started };
+  }
+}
+
+/** amcheck on every B-tree index (with a heap check of what each points at) and every table of the database. */
+async function amcheck(url: string): Promise<DrillCheck[]> {
+  await query(url, 'CREATE EXTENSION IF NOT EXISTS amcheck');
+  const indexes = await query<{ name: string }>(
+    url,
+    `SELECT c.oid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+      WHERE am.amname = 'btree' AND c.relpersistence <> 't' AND i.indisvalid`,
+  );
+  const tables = await query<{ name: string }>(
+    url,
+    `SELECT oid::regclass::text AS name FROM pg_class WHERE relkind IN ('r', 'm', 't') AND relpersistence <> 't'`,
+  );
+  return Promise.all([
+    timedCheck('amcheck: B-tree indexes', async () => {
+      const broken: string[] = [];
+      for (const { name } of indexes)
+        await query(url, 'SELECT bt_index_check($1::regclass, true)', [name]).catch((err: Error) => broken.push(`${name}: ${err.message}`));
+      if (broken.length) throw new Error(broken.join('; '));
+      return `${indexes.length} indexes consistent with their tables`;
+    }),
+    timedCheck('amcheck: tables', async () => {
+      const broken: string[] = [];
+      for (const { name } of tables) {
+        const rows = await query<{ msg: string }>(url, 'SELECT msg FROM verify_heapam($1::regclass) LIMIT 3', [name]);
+        if (rows.length) broken.push(`${name}: ${rows.map((r) => r.msg).join(', ')}`);
+      }
+      if (broken.length) throw new Error(broken.join('; '));
+      return `${tables.length} tables without corruption`;
+    }),
+  ]);
+}
+
+export async function runDrill(options: DrillOptions): Promise<DrillResult> {
+  const say = options.onProgress ?? (() => undefined);
+  const started = Date.now();
+  const id = new Date(started).toISOString().replace(/[-:.]/g, '');
+  // As if the primary were lost now: its last commit, and the WAL archived so far, which is all the copy may use.
+  const primaryLast = options.primaryUrl ? await lastCommit(options.primaryUrl).catch(() => null) : null;
+  const untilWal = (await options.setup.repository.list('wal'))
+    .map((k) => k.slice('wal/'.length))
+    .filter(isSegment)
+    .at(-1);
+  const intoDir = path.join(options.scratchRoot, id);
+  const result: DrillResult = {
+    id,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    passed: false,
+    backup: null,
+    rtoSeconds: null,
+    rpoSeconds: null,
+    checks: [],
+    error: null,
+    keptDataDir: null,
+  };
+  let restored: RestoredServer | null = null;
+  try {
+    await mkdir(options.scratchRoot, { recursive: true, mode: 0o755 });
+    restored = await restore({
+      repository: options.setup.repository,
+      key: options.setup.seal.key,
+      keyFile: options.setup.keyFile,
+      target: parseTarget('latest'),
+      intoDir,
+      untilWal,
+      onProgress: say,
+    });
+    result.backup = restored.backup.id;
+    const { user, password } = options.credentials;
+    const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${restored.port}/${encodeURIComponent(options.database)}`;
+    await query(url, 'SELECT 1');
+    result.rtoSeconds = (Date.now() - started) / 1000;
+    const copyLast = await lastCommit(url).catch(() => null);
+    if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
+    say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
+    result.checks.push(
+      await timedCheck('data checksums', async () => {
+        const [row] = await query<{ on: string }>(url, `SELECT current_setting('data_checksums') AS on`);
+        if (row?.on !== 'on') throw new Error('data checksums are off: damaged pages would go unnoticed');
+        return 'on (every page read was verified)';
+      }),
+      ...(await amcheck(url)),
+    );
+    for (const check of options.checks) {
+      const output: string[] = [];
+      result.checks.push(
+        await timedCheck(check.name, async () => {
+          await runCommand(
+            `backup.drill.checks "${check.name}"`,
+            check.command,
+            { cwd: options.cwd, env: { [options.databaseEnv]: url } },
+            (l) => output.push(l),
+          );
+          return output.slice(-3).join(' | ') || 'passed';
+        }),
+      );
+    }
+    result.passed = result.checks.every((c) => c.passed);
+  } catch (err) {
+    result.error = (err as Error).message;
+  } finally {
+    await restored?.postmaster.stop();
+    if (result.passed) await rm(intoDir, { recursive: true, force: true });
+    else result.keptDataDir = restored ? intoDir : null;
+    result.finishedAt = new Date().toISOString();
+  }
+  return result;
+}
