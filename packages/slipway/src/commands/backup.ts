@@ -26,7 +26,7 @@ function embeddedDataDir(loaded: LoadedConfig): string {
 
 /** `slipway backup`: a base backup of the running embedded database, then retention (backup.keep). */
 export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
-  const setup = backupSetup(loaded);
+  const setup = await backupSetup(loaded);
   requireRunningInstance(loaded.stateDir);
   // slipway up runs the server: this attaches to it (and leaves it running).
   const server = await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded) });
@@ -74,7 +74,7 @@ export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean 
 
 /** `slipway backups`: what the repository holds and what it can restore to. */
 export async function backupsCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
-  const setup = backupSetup(loaded);
+  const setup = await backupSetup(loaded);
   const backups = await listBackups(setup.repository, setup.seal.key);
   // Segments only: timeline histories and backup history files are listed beside them.
   const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter((n) => /^[0-9A-F]{24}$/.test(n));
@@ -126,7 +126,7 @@ function originalPassword(loaded: LoadedConfig): string | null {
  * one. The server runs until Ctrl-C (or SIGTERM); its folder stays.
  */
 export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandOptions): Promise<number> {
-  const setup = backupSetup(loaded);
+  const setup = await backupSetup(loaded);
   const target = parseTarget(opts.to);
   const started = Date.now();
   const intoDir = path.resolve(opts.into ?? path.join(loaded.stateDir, 'restores', new Date(started).toISOString().replace(/[-:.]/g, '')));
@@ -175,7 +175,7 @@ export const drillHistoryFile = (loaded: LoadedConfig) => path.join(loaded.state
  * when every check passed, 1 when one failed or the restore was refused.
  */
 export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
-  const setup = backupSetup(loaded);
+  const setup = await backupSetup(loaded);
   const { database } = loaded.config;
   if (database === false || 'url' in database) throw new Error('backups need the embedded database (database.embedded)');
   const password = originalPassword(loaded);

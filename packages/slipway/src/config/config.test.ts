@@ -74,6 +74,10 @@ describe('slipway.config.ts', () => {
     [{ ...minimal, services: { ...minimal.services, api: { ...minimal.services.api, replicas: 0 } } }, /services\.api\.replicas: /],
     [{ ...minimal, typo: true }, /typo/],
     [{ ...minimal, kubernetes: { chart: 'chart', release: 'api', environments: {} } }, /kubernetes\.environments: name at least one/],
+    [{ ...minimal, backup: { keep: 0 } }, /backup\.keep: /],
+    [{ ...minimal, backup: { archiveTimeout: '200ms' } }, /backup\.archiveTimeout: at least 1s/],
+    [{ ...minimal, database: false, backup: {} }, /backup: backups are taken of the embedded database/],
+    [{ ...minimal, backup: { repository: { s3: { bucket: 'Not_A_Bucket' } } } }, /backup\.repository/],
     [
       { ...minimal, kubernetes: { chart: 'chart', release: 'api', environments: { prod: { namespace: 'Prod_NS' } } } },
       /kubernetes\.environments\.prod\.namespace: a Kubernetes name/,

@@ -179,8 +179,25 @@ const analysis = z
 
 const backup = z
   .strictObject({
-    /** Where backups and archived WAL go: a folder, relative to the state folder unless absolute. */
-    repository: z.strictObject({ folder: z.string().min(1).default('backups') }).prefault({}),
+    /**
+     * Where backups and archived WAL go: a folder (relative to the state folder unless absolute), or an S3-compatible
+     * bucket (credentials the AWS SDK's usual way: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, a role).
+     */
+    repository: z
+      .union([
+        z.strictObject({ folder: z.string().min(1) }),
+        z.strictObject({
+          s3: z.strictObject({
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+            prefix: z.string().default(''),
+            region: z.string().min(1).optional(),
+            /** For S3-compatible services other than AWS (MinIO, Ceph, …). */
+            endpoint: z.url({ protocol: /^https?$/ }).optional(),
+            pathStyle: z.boolean().default(false),
+          }),
+        }),
+      ])
+      .default({ folder: 'backups' }),
     /**
      * A 32-byte key (64 hex digits; `openssl rand -hex 32`) that encrypts every file with AES-256-GCM, relative to the
      * config file. It must be readable by the user PostgreSQL runs as. Lose it and the backups are lost with it.

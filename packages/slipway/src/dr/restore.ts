@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { findFreePort, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
-import type { FolderRepository } from './repository.js';
+import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
 import { DamagedFileError, open } from './sealed.js';
 
@@ -102,7 +102,7 @@ function recoverySettings(target: RecoveryTarget): string[] {
 }
 
 export interface RestoreOptions {
-  repository: FolderRepository;
+  repository: BackupRepository;
   key: Buffer | null;
   /** Given to the restore_command PostgreSQL runs. */
   keyFile: string | null;

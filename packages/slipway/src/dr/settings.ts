@@ -7,7 +7,8 @@ import { postgresUserIds } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { readKey } from './keys.js';
-import { FolderRepository } from './repository.js';
+import { openRepository } from './open-repository.js';
+import type { BackupRepository } from './repository.js';
 import type { SealOptions } from './sealed.js';
 
 // The `backup` section of slipway.config.ts made concrete: the repository, the key, and the settings the embedded
@@ -17,7 +18,7 @@ export type BackupConfig = NonNullable<SlipwayConfig['backup']>;
 
 export interface BackupSetup {
   config: BackupConfig;
-  repository: FolderRepository;
+  repository: BackupRepository;
   keyFile: string | null;
   /** How every file is written: compressed or not, and the key. */
   seal: SealOptions;
@@ -27,7 +28,18 @@ export class BackupNotConfiguredError extends Error {
   override readonly name = 'BackupNotConfiguredError';
 }
 
-export function backupSetup(loaded: LoadedConfig): BackupSetup {
+/** The repository's location: a folder's absolute path, or an s3:// URL carrying its bucket, prefix and endpoint. */
+export function repositoryLocation(loaded: LoadedConfig, config: BackupConfig): string {
+  const r = config.repository;
+  if ('folder' in r) return path.resolve(loaded.stateDir, r.folder);
+  const url = new URL(`s3://${r.s3.bucket}/${r.s3.prefix.replace(/^\/+/, '')}`);
+  if (r.s3.region) url.searchParams.set('region', r.s3.region);
+  if (r.s3.endpoint) url.searchParams.set('endpoint', r.s3.endpoint);
+  if (r.s3.pathStyle) url.searchParams.set('pathStyle', 'true');
+  return url.toString();
+}
+
+export async function backupSetup(loaded: LoadedConfig): Promise<BackupSetup> {
   const config = loaded.config.backup;
   if (!config)
     throw new BackupNotConfiguredError(
@@ -36,7 +48,7 @@ export function backupSetup(loaded: LoadedConfig): BackupSetup {
   const keyFile = config.encryptionKeyFile ? loaded.resolve(config.encryptionKeyFile) : null;
   return {
     config,
-    repository: new FolderRepository(path.resolve(loaded.stateDir, config.repository.folder)),
+    repository: await openRepository(repositoryLocation(loaded, config)),
     keyFile,
     seal: { compress: config.compress, key: keyFile ? readKey(keyFile) : null },
   };
@@ -88,8 +100,9 @@ export function archiveSettings(setup: BackupSetup): Record<string, string> {
   };
 }
 
-/** Makes the repository folder, writable by the user PostgreSQL runs as (its archive_command writes there). */
+/** Makes a repository folder, writable by the user PostgreSQL runs as (its archive_command writes there). */
 export async function prepareRepository(setup: BackupSetup): Promise<void> {
+  if (setup.repository.location.startsWith('s3://')) return;
   await mkdir(setup.repository.location, { recursive: true, mode: 0o750 });
   const ids = await postgresUserIds();
   if ('uid' in ids) await chown(setup.repository.location, ids.uid as number, ids.gid as number);

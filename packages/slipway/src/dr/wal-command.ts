@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What PostgreSQL runs for each WAL file (kept small, so each call starts fast):
-//   archive_command = 'node wal-command.js push --repo DIR [--key-file F] [--no-compress] %p %f'
+//   archive_command = 'node wal-command.js push --repo DIR|s3://bucket/prefix?… [--key-file F] [--no-compress] %p %f'
 //   restore_command = 'node wal-command.js fetch --repo DIR [--key-file F] [--until-wal NAME] %f %p'
 // --until-wal makes segments after NAME unavailable: a drill restores what was archived when it began, as if the
 // primary had been lost then.
@@ -9,7 +9,7 @@
 // takes as the command failing outright and stops recovery with an error. A failed push exits 3; PostgreSQL retries it.
 import { parseArgs } from 'node:util';
 import { readKey } from './keys.js';
-import { FolderRepository } from './repository.js';
+import { openRepository } from './open-repository.js';
 import { fetchWal, isSegment, pushWal } from './wal.js';
 
 async function main(): Promise<number> {
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     process.stderr.write('usage: wal-command.js push|fetch --repo DIR [--key-file FILE] [--no-compress] <path> <name> | <name> <path>\n');
     return 2;
   }
-  const repository = new FolderRepository(values.repo);
+  const repository = await openRepository(values.repo);
   const key = values['key-file'] ? readKey(values['key-file']) : null;
   if (action === 'push') {
     await pushWal(repository, first, second, { compress: !values['no-compress'], key });

@@ -149,7 +149,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     if (config.database === false) say('no database (database: false)');
     else if ('url' in config.database) databaseUrl = config.database.url;
     else {
-      const backup = config.backup ? backupSetup(loaded) : null;
+      const backup = config.backup ? await backupSetup(loaded) : null;
       if (backup) await prepareRepository(backup);
       const server = await startEmbeddedPostgres({
         dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir),
