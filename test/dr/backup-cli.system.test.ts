@@ -12,6 +12,7 @@ import { startSlipwayStack, type SlipwayStack } from '../helpers/slipway-stack.j
 
 let stack: SlipwayStack;
 // The repository's own drill check of streams: its ledger's invariants and its read model rebuilt from journal 0.
+const NOTHING = { backup: false, drill: false };
 const DRILL = { checks: [{ name: 'ledger', command: ['node', 'apps/streams/dist/main.js', 'verify', '--rebuild-read-model'] }] };
 let primaryUrl: string;
 
@@ -43,7 +44,8 @@ async function startRestore(to: string) {
 }
 
 beforeAll(async () => {
-  stack = await startSlipwayStack({ backup: { archiveTimeout: '1s', keep: 2, drill: DRILL } });
+  // Nothing scheduled: the tests take every backup and drill themselves.
+  stack = await startSlipwayStack({ backup: { archiveTimeout: '1s', keep: 2, drill: DRILL, schedule: NOTHING, metricsPort: 0 } });
   const { password, port } = JSON.parse(readFileSync(path.join(stack.stateDir, 'postgres.json'), 'utf8')) as {
     password: string;
     port: number;
@@ -149,7 +151,13 @@ describe('backups of a running streams stack', () => {
 
   it('a failing drill fails (exit 1, the check named), keeps the copy for a look, and leaves the primary as it was', async () => {
     const failing = await stack.writeConfig('failing-drill.config.ts', {
-      backup: { archiveTimeout: '1s', keep: 2, drill: { checks: [{ name: 'always fails', command: ['node', '-e', 'process.exit(3)'] }] } },
+      backup: {
+        archiveTimeout: '1s',
+        keep: 2,
+        schedule: NOTHING,
+        metricsPort: false,
+        drill: { checks: [{ name: 'always fails', command: ['node', '-e', 'process.exit(3)'] }] },
+      },
     });
     const primaryDir = path.join(stack.stateDir, 'postgres');
     const before = await primaryState(primaryDir);
@@ -164,14 +172,48 @@ describe('backups of a running streams stack', () => {
   });
 });
 
-/** What a drill must not change on the primary: its postmaster, its client connections, its data folder's entries. */
+describe('the backup metrics slipway up serves', () => {
+  it('tell Prometheus about the backups, the WAL archive and the last drill', async () => {
+    const line = await stack.up.waitForOutput(/"msg":"backup metrics at /);
+    const url = (JSON.parse(line) as { backupMetrics: string }).backupMetrics;
+    const text = await (await fetch(url)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const history = readFileSync(path.join(stack.stateDir, 'drills', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const lastDrill = JSON.parse(history.at(-1)!) as DrillResult;
+    expect({
+      backups: value('slipway_backup_count'),
+      newest: value('slipway_backup_last_success_timestamp_seconds') > Date.now() / 1000 - 600,
+      archived: value('slipway_wal_archived_segments') > 0,
+      failures: value('slipway_wal_archive_failures'),
+      drillPassed: value('slipway_drill_last_success'),
+      drillRto: value('slipway_drill_rto_seconds'),
+      scheduled: value('slipway_backup_schedule_seconds'),
+    }).toEqual({
+      backups: 2,
+      newest: true,
+      archived: true,
+      failures: 0,
+      drillPassed: lastDrill.passed ? 1 : 0,
+      drillRto: lastDrill.rtoSeconds,
+      scheduled: 0,
+    });
+  });
+});
+
+/**
+ * What a drill must not change on the primary: its postmaster, its data folder's entries, and the connections that
+ * are not the service's own (whose pools open and close connections by themselves): none left behind by the drill.
+ */
 async function primaryState(dataDir: string) {
   const postmaster = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
   const connections = (
-    await sql<{ pid: number }>(
+    await sql<{ pid: number; name: string }>(
       primaryUrl,
-      `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY pid`,
+      `SELECT pid, application_name AS name FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND application_name NOT LIKE 'streams-%' AND pid <> pg_backend_pid() ORDER BY pid`,
     )
-  ).map((r) => r.pid);
+  ).map((r) => `${r.pid} ${r.name}`);
   return { postmaster, connections, entries: readdirSync(dataDir).sort() };
 }

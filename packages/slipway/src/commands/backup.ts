@@ -3,7 +3,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import { listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
-import { runDrill, type DrillResult } from '../dr/drill.js';
+import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
 import { describeTarget, parseTarget, restore } from '../dr/restore.js';
 import { backupSetup } from '../dr/settings.js';
@@ -167,9 +167,6 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
   return EXIT.ok;
 }
 
-/** Where drill results are kept, one JSON line each (the newest last). */
-export const drillHistoryFile = (loaded: LoadedConfig) => path.join(loaded.stateDir, 'drills', 'history.jsonl');
-
 /**
  * `slipway drill`: the latest backup restored into a scratch server and proven whole; RTO and RPO measured. Exit 0
  * when every check passed, 1 when one failed or the restore was refused.
@@ -201,8 +198,8 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
   } finally {
     await server?.stop();
   }
-  mkdirSync(path.dirname(drillHistoryFile(loaded)), { recursive: true });
-  appendFileSync(drillHistoryFile(loaded), `${JSON.stringify(result)}\n`);
+  mkdirSync(path.dirname(drillHistoryPath(loaded.stateDir)), { recursive: true });
+  appendFileSync(drillHistoryPath(loaded.stateDir), `${JSON.stringify(result)}\n`);
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else {
     for (const c of result.checks) out.write(`${c.passed ? '✔' : '✖'} ${c.name}: ${c.detail} (${formatDuration(c.ms)})\n`);

@@ -208,6 +208,18 @@ const backup = z
     archiveTimeout: duration.pipe(z.number().min(1_000, 'at least 1s')).default(5_000),
     /** Full backups kept; WAL only older ones need is removed with them. */
     keep: z.number().int().min(1).max(1_000).default(7),
+    /** How often `slipway up` takes a base backup and runs a drill by itself (false: only when asked). */
+    schedule: z
+      .strictObject({
+        backup: z.union([z.literal(false), duration.pipe(z.number().min(1_000, 'at least 1s'))]).default(24 * 3_600_000),
+        drill: z.union([z.literal(false), duration.pipe(z.number().min(1_000, 'at least 1s'))]).default(7 * 24 * 3_600_000),
+      })
+      .prefault({}),
+    /**
+     * Loopback port where `slipway up` serves the backup and drill metrics (/metrics) for Prometheus; 0 picks a free
+     * one, false serves none.
+     */
+    metricsPort: z.union([z.literal(false), z.number().int().min(0).max(65_535)]).default(9188),
     /** `slipway drill`: restore the latest backup into a scratch server and prove the copy whole. */
     drill: z
       .strictObject({

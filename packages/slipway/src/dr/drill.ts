@@ -13,6 +13,9 @@ import type { BackupSetup } from './settings.js';
 // which is restored from the WAL archived by then (as if the primary had been lost at that moment).
 // The primary is only read from (one query); the copy is stopped, and its folder removed unless the drill failed.
 
+/** Where drill results are kept, one JSON line each (the newest last). */
+export const drillHistoryPath = (stateDir: string) => path.join(stateDir, 'drills', 'history.jsonl');
+
 export interface DrillCheck {
   name: string;
   passed: boolean;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
-import { archiveSettings, archivingNow, backupSetup, prepareRepository } from '../dr/settings.js';
+import { archiveSettings, archivingNow, backupSetup, prepareRepository, type BackupSetup } from '../dr/settings.js';
+import { startBackupOperations, type BackupOperations } from './backups.js';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
 import { ReleaseStore, type Decision } from '../engine/store.js';
@@ -107,12 +108,16 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
   let stack: LocalStack | undefined;
   let control: { close(): Promise<void> } | undefined;
   let dashboard: Dashboard | undefined;
+  let backups: BackupOperations | undefined;
+  let backup: BackupSetup | null = null;
+  let superuserUrl: string | null = null;
   const shutdown = createGracefulShutdown({
     logger,
     delayMs: 0,
     timeoutMs: config.timeouts.drain * 2 + config.timeouts.stop + 10_000,
     beginDraining: () => say('stopping: the releases (drained first), then the router, then the database'),
     steps: () => [
+      { name: 'backups', run: () => backups?.close() },
       { name: 'dashboard', run: () => dashboard?.close() },
       { name: 'control socket', run: () => control?.close() },
       { name: 'releases', run: () => stack?.stopAll() },
@@ -149,7 +154,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     if (config.database === false) say('no database (database: false)');
     else if ('url' in config.database) databaseUrl = config.database.url;
     else {
-      const backup = config.backup ? await backupSetup(loaded) : null;
+      backup = config.backup ? await backupSetup(loaded) : null;
       if (backup) await prepareRepository(backup);
       const server = await startEmbeddedPostgres({
         dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir),
@@ -157,6 +162,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       });
       stopDatabase = server.stop;
       releaseDatabase = server.release;
+      superuserUrl = server.url;
       databaseUrl = await ensureDatabase(server.url, config.database.embedded.name);
       say(`PostgreSQL ${server.attached ? 'attached' : 'started'} on port ${server.port}`);
       if (backup) {
@@ -227,6 +233,10 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
     writeInstance(publicUrl);
     say(`ready at ${publicUrl} (release ${stable})`, { url: publicUrl, release: stable, dashboard: dashboard.url });
     say(`release dashboard at ${dashboard.url}: slipway dashboard prints a sign-in link`, { dashboard: dashboard.url });
+    if (backup && superuserUrl) {
+      backups = await startBackupOperations(loaded, backup, superuserUrl, (level, message) => logs.own(level, message));
+      if (backups.metricsUrl) say(`backup metrics at ${backups.metricsUrl}`, { backupMetrics: backups.metricsUrl });
+    }
     if (options.pretty) {
       process.stdout.write(
         `\n  running release ${stable} at ${publicUrl}  (API docs: ${publicUrl}/docs)\n` +
