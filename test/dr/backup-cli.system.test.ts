@@ -111,10 +111,18 @@ describe('backups of a running streams stack', () => {
   it('names what is wrong: no target, a target it cannot read, no backup section', async () => {
     const noTarget = await stack.slipway(['restore']);
     expect({ code: noTarget.code, stderr: noTarget.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/--to <target>/) });
-    const badTime = await stack.slipway(['restore', '--to', '2026-13-45T99:00']);
+    const badTime = await stack.slipway(['restore', '--to', '2026-13-45T99:00Z']);
     expect({ code: badTime.code, stderr: badTime.stderr }).toEqual({
       code: 1,
-      stderr: expect.stringMatching(/--to: "2026-13-45T99:00" looks like a time/),
+      stderr: expect.stringMatching(/--to: "2026-13-45T99:00Z" looks like a time/),
+    });
+    const elsewhere = await stack.writeConfig('elsewhere.config.ts', {
+      backup: { repository: { folder: 'elsewhere' }, schedule: NOTHING },
+    });
+    const notArchived = await stack.slipway(['backup'], elsewhere);
+    expect({ code: notArchived.code, stderr: notArchived.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/PostgreSQL does not archive its WAL into .*\/elsewhere .*restart slipway up/),
     });
     const noBackup = await stack.slipway(['backups'], await stack.writeConfig('no-backup.config.ts', {}));
     expect({ code: noBackup.code, stderr: noBackup.stderr }).toEqual({ code: 78, stderr: expect.stringMatching(/has no backup section/) });

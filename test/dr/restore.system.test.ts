@@ -2,7 +2,7 @@
 // each kind of target, writes after it, a dropped table at the end; a restore to each target brings back exactly the
 // rows committed before it. Everything is real: an embedded PostgreSQL 18 archiving its WAL through Slipway's
 // archive_command into a folder repository, a base backup through the low-level API, restores into new servers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,8 @@ import { postgresUserIds, startEmbeddedPostgres, type EmbeddedPostgresServer } f
 import { listBackups, takeBaseBackup, type BackupManifest } from '../../packages/slipway/src/dr/base-backup.js';
 import { FolderRepository } from '../../packages/slipway/src/dr/repository.js';
 import { parseTarget, restore, promoted, type RestoredServer } from '../../packages/slipway/src/dr/restore.js';
-import { walCommandLine } from '../../packages/slipway/src/dr/settings.js';
+import { walCommandLine, walCommandPath } from '../../packages/slipway/src/dr/settings.js';
+import { open, seal } from '../../packages/slipway/src/dr/sealed.js';
 
 const KEY = 'b'.repeat(64);
 
@@ -41,6 +42,7 @@ async function restoreTo(
   to: string,
   repository = new FolderRepository(repoDir),
   key: Buffer | null = Buffer.from(KEY, 'hex'),
+  untilWal?: string,
 ): Promise<RestoredServer> {
   const server = await restore({
     repository,
@@ -48,6 +50,7 @@ async function restoreTo(
     keyFile,
     target: parseTarget(to),
     intoDir: path.join(dir, `restored-${restores++}`),
+    untilWal,
   });
   restored.push(server);
   return server;
@@ -61,6 +64,16 @@ async function victimsOn(port: number): Promise<number | null> {
   const [exists] = await sql<{ t: string | null }>(urlOn(port), `SELECT to_regclass('victims')::text AS t`);
   if (!exists!.t) return null;
   return Number((await sql<{ n: string }>(urlOn(port), 'SELECT count(*) AS n FROM victims'))[0]!.n);
+}
+
+/** A copy of the repository to damage, PostgreSQL's to read as the original is. */
+async function copyOfRepository(): Promise<FolderRepository> {
+  const copy = mkdtempSync(path.join(dir, 'damaged-'));
+  cpSync(repoDir, copy, { recursive: true });
+  chmodSync(copy, 0o755);
+  const ids = await postgresUserIds();
+  if ('uid' in ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, copy]);
+  return new FolderRepository(copy);
 }
 
 beforeAll(async () => {
@@ -97,6 +110,8 @@ beforeAll(async () => {
   await sql(primary.url, `SELECT pg_create_restore_point('slipway-test-point')`);
   await mark('before-lsn');
   targets.lsn = (await sql<{ lsn: string }>(primary.url, 'SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
+  // A segment ends here: a restore that may fetch no later segment stops after 'before-lsn'.
+  targets.untilWal = (await sql<{ wal: string }>(primary.url, 'SELECT pg_walfile_name(pg_switch_wal()) AS wal'))[0]!.wal;
   await mark('after-lsn');
   const client = new pg.Client({ connectionString: primary.url });
   await client.connect();
@@ -149,6 +164,11 @@ describe('a restore to each kind of target', () => {
     expect({ markers: await markersOn(server.port), victims: await victimsOn(server.port) }).toEqual({ markers, victims });
   });
 
+  it('to the latest, as far as a drill may see: no WAL segment after the one named', async () => {
+    const server = await restoreTo('latest', undefined, undefined, targets.untilWal);
+    expect(await markersOn(server.port)).toEqual(['before-time', 'before-name', 'before-lsn']);
+  });
+
   it('leaves the primary as it was', async () => {
     expect(await markersOn(primary.port)).toHaveLength(6);
     expect(await victimsOn(primary.port)).toBeNull();
@@ -156,16 +176,6 @@ describe('a restore to each kind of target', () => {
 });
 
 describe('a restore that cannot be trusted is refused', () => {
-  /** A copy of the repository to damage, PostgreSQL's to read as the original is. */
-  async function copyOfRepository(): Promise<FolderRepository> {
-    const copy = mkdtempSync(path.join(dir, 'damaged-'));
-    cpSync(repoDir, copy, { recursive: true });
-    chmodSync(copy, 0o755);
-    const ids = await postgresUserIds();
-    if ('uid' in ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, copy]);
-    return new FolderRepository(copy);
-  }
-
   it('without backup_label, naming it, and starts no server', async () => {
     const copy = await copyOfRepository();
     await copy.remove(`base/${backup.id}/data/backup_label`);
@@ -198,5 +208,38 @@ describe('a restore that cannot be trusted is refused', () => {
 
   it('to a time before the oldest backup', async () => {
     await expect(restoreTo('2020-01-01T00:00:00Z')).rejects.toThrow(/is before the oldest backup/);
+  });
+
+  it('with a manifest listing a path outside the data folder, even one sealed with the key', async () => {
+    const copy = await copyOfRepository();
+    const key = Buffer.from(KEY, 'hex');
+    const name = `base/${backup.id}/manifest.json`;
+    const manifest = JSON.parse(open(await copy.get(name), key, name).toString('utf8')) as BackupManifest;
+    manifest.files[0] = { ...manifest.files[0]!, path: '../../outside' };
+    await copy.remove(name);
+    await copy.put(name, seal(Buffer.from(JSON.stringify(manifest)), { compress: true, key }, name));
+    await expect(restoreTo('latest', copy)).rejects.toThrow(/lists "\.\.\/\.\.\/outside", which is not a path inside a data folder/);
+  });
+});
+
+describe("PostgreSQL's restore_command", () => {
+  const fetch = (repository: string, name: string) =>
+    spawnSync(process.execPath, [walCommandPath(), 'fetch', '--repo', repository, '--key-file', keyFile, name, path.join(dir, 'fetched')]);
+
+  it('says "not in the archive" (exit 1) for a missing file, which ends recovery there', () => {
+    expect(fetch(repoDir, '0000000100000000000000FF').status).toBe(1);
+  });
+
+  it('fails outright (exit 128, which stops recovery with an error) for a damaged one: never a quiet early end', async () => {
+    const copy = await copyOfRepository();
+    const file = path.join(copy.location, 'wal', backup.startWal);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const result = fetch(copy.location, backup.startWal);
+    expect({ status: result.status, stderr: result.stderr.toString() }).toEqual({
+      status: 128,
+      stderr: expect.stringMatching(new RegExp(`wal/${backup.startWal}: the key does not open it`)),
+    });
   });
 });

@@ -49,7 +49,12 @@ beforeAll(async () => {
   // s3rver's own account; PostgreSQL's archive_command inherits these from this process.
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-  repository = new S3Repository(`s3://backups/streams/prod?region=us-east-1&endpoint=http://127.0.0.1:${port}&pathStyle=true`);
+  // Written as repositoryLocation writes it: the endpoint URL-encoded (http%3A%2F%2F…), so the archive command's
+  // escaping of % (a PostgreSQL placeholder) is exercised.
+  const location = new URL('s3://backups/streams/prod');
+  location.search = new URLSearchParams({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, pathStyle: 'true' }).toString();
+  expect(location.toString()).toContain('%3A');
+  repository = new S3Repository(location.toString());
   primary = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'primary'),
     settings: { archive_mode: 'on', archive_command: walCommandLine({ repository, keyFile: null }, 'push'), archive_timeout: '1s' },
@@ -81,9 +86,9 @@ describe('a backup repository in S3-compatible storage', () => {
 
   it('takes the same object twice but never other contents under its name', async () => {
     const key = 'wal/00000001000000000000FFFF';
-    expect(await repository.put(key, seal(Buffer.from('one'), sealing))).toBe('stored');
-    expect(await repository.put(key, seal(Buffer.from('one'), sealing))).toBe('already-there');
-    await expect(repository.put(key, seal(Buffer.from('two'), sealing))).rejects.toThrow(RefusedOverwriteError);
+    expect(await repository.put(key, seal(Buffer.from('one'), sealing, key))).toBe('stored');
+    expect(await repository.put(key, seal(Buffer.from('one'), sealing, key))).toBe('already-there');
+    await expect(repository.put(key, seal(Buffer.from('two'), sealing, key))).rejects.toThrow(RefusedOverwriteError);
     await repository.remove(key);
     expect(await repository.has(key)).toBe(false);
   });

@@ -82,8 +82,13 @@ beforeAll(async () => {
     const counts = (await promQuery('count_over_time(up[1m])')).data?.result as { value: [number, string] }[] | undefined;
     return (counts?.length ?? 0) === 2 && counts!.every((c) => Number(c.value[1]) >= 8);
   });
-  await prometheus.until('a settlement', async () => ((await promQuery('streams_settlements_total > 0')).data?.result.length ?? 0) > 0);
-}, 180_000);
+  // A liveness wait (the worker settles one-second streams): generous, for a machine busy with other tests.
+  await prometheus.until(
+    'a settlement',
+    async () => ((await promQuery('streams_settlements_total > 0')).data?.result.length ?? 0) > 0,
+    150_000,
+  );
+}, 300_000);
 
 afterAll(async () => {
   traffic = false;

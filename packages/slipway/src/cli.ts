@@ -8,6 +8,7 @@ import { BackupNotConfiguredError } from './dr/settings.js';
 import { KeyError } from './dr/keys.js';
 import { MissingFileError, RefusedOverwriteError } from './dr/repository.js';
 import { RestoreRefusedError } from './dr/restore.js';
+import { BackupRefusedError } from './dr/base-backup.js';
 import { DamagedFileError } from './dr/sealed.js';
 import { decideCommand, decideFromDashboard, deployCommand, historyCommand, rollbackCommand, statusCommand } from './commands/release.js';
 import { registerInitAndDoctor } from './commands/init-cli.js';
@@ -357,6 +358,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   // A restore or backup that could not be trusted: refused, and why, with nothing changed.
   if (
     err instanceof RestoreRefusedError ||
+    err instanceof BackupRefusedError ||
     err instanceof DamagedFileError ||
     err instanceof MissingFileError ||
     err instanceof RefusedOverwriteError

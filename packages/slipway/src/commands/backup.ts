@@ -1,12 +1,13 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
-import { listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
-import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
+import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
+import { drillHistoryPath, runDrill } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
+import { timestampId } from '../dr/sql.js';
+import { isSegment } from '../dr/wal.js';
 import { describeTarget, parseTarget, restore } from '../dr/restore.js';
-import { backupSetup } from '../dr/settings.js';
+import { archivingInto, BackupNotConfiguredError, backupSetup } from '../dr/settings.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
 import { requireRunningInstance, runningInstance } from '../local/up.js';
@@ -20,22 +21,47 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 function embeddedDataDir(loaded: LoadedConfig): string {
   const { database } = loaded.config;
-  if (database === false || 'url' in database) throw new Error('backups need the embedded database (database.embedded)');
+  if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
   return loaded.resolve(database.embedded.dataDir ?? loaded.stateDir);
+}
+
+/** The embedded cluster's superuser password and last port, as `slipway up` recorded them (null: never started here). */
+function embeddedState(loaded: LoadedConfig): { password: string; port: number } | null {
+  try {
+    return JSON.parse(readFileSync(path.join(embeddedDataDir(loaded), 'postgres.json'), 'utf8')) as { password: string; port: number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The superuser URL of the primary that the running `slipway up` serves; null when it is not running. Backups and
+ * drills only connect to it: they never start, adopt or stop it.
+ */
+function runningPrimaryUrl(loaded: LoadedConfig): string | null {
+  const state = embeddedState(loaded);
+  if (!state || !runningInstance(loaded.stateDir)) return null;
+  return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/postgres`;
 }
 
 /** `slipway backup`: a base backup of the running embedded database, then retention (backup.keep). */
 export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = await backupSetup(loaded);
   requireRunningInstance(loaded.stateDir);
-  // slipway up runs the server: this attaches to it (and leaves it running).
-  const server = await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded) });
+  const url = runningPrimaryUrl(loaded);
+  if (!url)
+    throw new BackupRefusedError(`the embedded database of ${loaded.stateDir} has no state file (postgres.json): is slipway up its owner?`);
+  // A base backup is restorable only with the WAL after it: the server must be archiving into this repository.
+  if (!(await archivingInto(url, setup)))
+    throw new BackupRefusedError(
+      `PostgreSQL does not archive its WAL into ${setup.repository.location} with the backup settings of ${path.basename(loaded.file)}: restart slipway up (slipway down, then slipway up) first`,
+    );
   const progress = new ProgressLine(out);
   const tty = !opts.json && out.isTTY === true;
   const started = Date.now();
   let manifest: BackupManifest;
   try {
-    manifest = await takeBaseBackup(server.url, setup.repository, {
+    manifest = await takeBaseBackup(url, setup.repository, {
       ...setup.seal,
       onProgress: ({ files, bytes }) => {
         if (tty) progress.show(`backing up: ${files} files, ${mb(bytes)} read`);
@@ -43,7 +69,6 @@ export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean 
     });
   } finally {
     progress.clear();
-    await server.stop();
   }
   const seconds = (Date.now() - started) / 1000;
   const pruned = await pruneRepository(setup.repository, setup.seal.key, setup.config.keep);
@@ -77,7 +102,7 @@ export async function backupsCommand(loaded: LoadedConfig, opts: { json: boolean
   const setup = await backupSetup(loaded);
   const backups = await listBackups(setup.repository, setup.seal.key);
   // Segments only: timeline histories and backup history files are listed beside them.
-  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter((n) => /^[0-9A-F]{24}$/.test(n));
+  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter(isSegment);
   const listing = {
     repository: setup.repository.location,
     backups: backups.map((b) => ({
@@ -112,15 +137,6 @@ export interface RestoreCommandOptions {
   json: boolean;
 }
 
-/** The superuser password of the embedded cluster the backup came from, when this machine still has it. */
-function originalPassword(loaded: LoadedConfig): string | null {
-  try {
-    return (JSON.parse(readFileSync(path.join(embeddedDataDir(loaded), 'postgres.json'), 'utf8')) as { password: string }).password;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * `slipway restore --to <target>`: into a new data folder and a new server on a free port — never over the running
  * one. The server runs until Ctrl-C (or SIGTERM); its folder stays.
@@ -129,7 +145,7 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
   const setup = await backupSetup(loaded);
   const target = parseTarget(opts.to);
   const started = Date.now();
-  const intoDir = path.resolve(opts.into ?? path.join(loaded.stateDir, 'restores', new Date(started).toISOString().replace(/[-:.]/g, '')));
+  const intoDir = path.resolve(opts.into ?? path.join(loaded.stateDir, 'restores', timestampId(new Date(started))));
   const restored = await restore({
     repository: setup.repository,
     key: setup.seal.key,
@@ -141,7 +157,7 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
       if (!opts.json) out.write(`  ${line}\n`);
     },
   });
-  const password = originalPassword(loaded);
+  const password = embeddedState(loaded)?.password ?? null;
   const url = `postgres://postgres${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${restored.port}/postgres`;
   const summary = {
     target: describeTarget(target),
@@ -174,30 +190,26 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
 export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = await backupSetup(loaded);
   const { database } = loaded.config;
-  if (database === false || 'url' in database) throw new Error('backups need the embedded database (database.embedded)');
-  const password = originalPassword(loaded);
-  if (password === null)
-    throw new Error(`${path.join(embeddedDataDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`);
+  if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
+  const password = embeddedState(loaded)?.password;
+  if (password === undefined)
+    throw new BackupRefusedError(
+      `${path.join(embeddedDataDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`,
+    );
   // The primary is read once (its last commit, for the RPO), and only when slipway up runs it.
-  const server = runningInstance(loaded.stateDir) ? await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded) }) : null;
-  let result: DrillResult;
-  try {
-    result = await runDrill({
-      setup,
-      primaryUrl: server?.url ?? null,
-      database: database.embedded.name,
-      credentials: { user: 'postgres', password },
-      scratchRoot: path.join(loaded.stateDir, 'drills'),
-      checks: setup.config.drill.checks,
-      cwd: loaded.source,
-      databaseEnv: loaded.config.databaseEnv,
-      onProgress: (line) => {
-        if (!opts.json) out.write(`  ${line}\n`);
-      },
-    });
-  } finally {
-    await server?.stop();
-  }
+  const result = await runDrill({
+    setup,
+    primaryUrl: runningPrimaryUrl(loaded),
+    database: database.embedded.name,
+    credentials: { user: 'postgres', password },
+    scratchRoot: path.join(loaded.stateDir, 'drills'),
+    checks: setup.config.drill.checks,
+    cwd: loaded.source,
+    databaseEnv: loaded.config.databaseEnv,
+    onProgress: (line) => {
+      if (!opts.json) out.write(`  ${line}\n`);
+    },
+  });
   mkdirSync(path.dirname(drillHistoryPath(loaded.stateDir)), { recursive: true });
   appendFileSync(drillHistoryPath(loaded.stateDir), `${JSON.stringify(result)}\n`);
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { BackupRepository } from './repository.js';
 import { open, seal, sha256, type SealOptions } from './sealed.js';
+import { timestampId } from './sql.js';
 
 // A base backup through PostgreSQL's low-level API (the embedded server has no pg_basebackup): pg_backup_start,
 // a copy of the data folder, pg_backup_stop — all on one session — then the backup_label it returns, written beside
@@ -63,6 +64,11 @@ const LEFT_OUT = new Set([
 
 export const backupKey = (id: string, file: string) => `base/${id}/${file}`;
 
+/** A base backup that could not be taken whole: nothing is recorded as a backup. */
+export class BackupRefusedError extends Error {
+  override readonly name = 'BackupRefusedError';
+}
+
 export interface BaseBackupOptions extends SealOptions {
   onProgress?(done: { files: number; bytes: number }): void;
 }
@@ -77,8 +83,11 @@ export async function takeBaseBackup(url: string, repository: BackupRepository, 
         `SELECT current_setting('data_directory') AS data_directory, current_setting('server_version') AS server_version`,
       )
     ).rows as [{ data_directory: string; server_version: string }];
+    // Tablespaces live outside the data folder (links in pg_tblspc), which this copy does not follow.
+    if ((await readdir(path.join(dataDir, 'pg_tblspc'))).length > 0)
+      throw new BackupRefusedError('the database has tablespaces outside its data folder (pg_tblspc), which slipway backup does not copy');
     const startedAt = new Date();
-    const id = startedAt.toISOString().replace(/[-:.]/g, '');
+    const id = timestampId(startedAt);
     const label = `slipway ${id}`;
     const start = (
       await client.query<{ lsn: string; wal: string; timeline: number }>(
@@ -91,8 +100,9 @@ export async function takeBaseBackup(url: string, repository: BackupRepository, 
     const files: BackupFile[] = [];
     const bytes = { original: 0, stored: 0 };
     const store = async (rel: string, data: Buffer): Promise<BackupFile> => {
-      const sealed = seal(data, options);
-      await repository.put(backupKey(id, `data/${rel}`), sealed);
+      const key = backupKey(id, `data/${rel}`);
+      const sealed = seal(data, options, key);
+      await repository.put(key, sealed);
       bytes.original += data.length;
       bytes.stored += sealed.length;
       return { path: rel, size: data.length, sha256: sha256(data) };
@@ -116,11 +126,17 @@ export async function takeBaseBackup(url: string, repository: BackupRepository, 
       }
     };
     await walk('');
-    // Waits until every WAL segment the backup needs is archived.
+    // Waits until every WAL segment the backup needs is archived; not for ever: archiving that fails for 15 minutes is
+    // an alert of its own, and this backup would not be restorable.
+    await client.query(`SET statement_timeout = '15min'`);
     const stop = (
-      await client.query<{ lsn: string; labelfile: string; spcmapfile: string; next_xid: string }>(
-        `SELECT lsn::text, labelfile, spcmapfile, pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid FROM pg_backup_stop(true)`,
-      )
+      await client
+        .query<{ lsn: string; labelfile: string; spcmapfile: string; next_xid: string }>(
+          `SELECT lsn::text, labelfile, spcmapfile, pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid FROM pg_backup_stop(true)`,
+        )
+        .catch((err: Error) => {
+          throw new BackupRefusedError(`the WAL this backup needs was not archived (${err.message}): it is not kept as a backup`);
+        })
     ).rows[0]!;
     const backupLabel = await store('backup_label', Buffer.from(stop.labelfile));
     const tablespaceMap = stop.spcmapfile ? await store('tablespace_map', Buffer.from(stop.spcmapfile)) : null;
@@ -144,7 +160,8 @@ export async function takeBaseBackup(url: string, repository: BackupRepository, 
       bytes,
     };
     // Last: a backup without its manifest is not a backup (an interrupted one is ignored and can be removed).
-    await repository.put(backupKey(id, 'manifest.json'), seal(Buffer.from(JSON.stringify(manifest, null, 2)), options));
+    const manifestKey = backupKey(id, 'manifest.json');
+    await repository.put(manifestKey, seal(Buffer.from(JSON.stringify(manifest, null, 2)), options, manifestKey));
     return manifest;
   } finally {
     await client.end();

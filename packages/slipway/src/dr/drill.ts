@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { runCommand } from '../release/command.js';
 import { parseTarget, restore, type RestoredServer } from './restore.js';
+import { queryOnce, timestampId } from './sql.js';
 import { isSegment } from './wal.js';
 import type { BackupSetup } from './settings.js';
 
@@ -57,21 +58,22 @@ export interface DrillOptions {
   onProgress?(line: string): void;
 }
 
-async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url, application_name: 'slipway drill' });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = queryOnce;
 
-/** The time of the last commit, as track_commit_timestamp recorded it (null when it is off or nothing committed). */
+/** The time of the primary's last commit, as track_commit_timestamp recorded it (null when it is off or nothing committed). */
 async function lastCommit(url: string): Promise<number | null> {
   const [row] = await query<{ at: Date | null }>(url, 'SELECT (pg_last_committed_xact()).timestamp AS at');
   return row?.at ? row.at.getTime() : null;
 }
+
+/** The time of the last commit the copy replayed from the archive (its own commits after promotion do not count). */
+async function lastReplayed(url: string): Promise<number | null> {
+  const [row] = await query<{ at: Date | null }>(url, 'SELECT pg_last_xact_replay_timestamp() AS at');
+  return row?.at ? row.at.getTime() : null;
+}
+
+/** The longest a service's drill check may run. */
+const CHECK_TIMEOUT_MS = 30 * 60_000;
 
 async function timedCheck(name: string, run: () => Promise<string>): Promise<DrillCheck> {
   const started = Date.now();
@@ -117,7 +119,7 @@ async function amcheck(url: string): Promise<DrillCheck[]> {
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const say = options.onProgress ?? (() => undefined);
   const started = Date.now();
-  const id = new Date(started).toISOString().replace(/[-:.]/g, '');
+  const id = timestampId(new Date(started));
   // As if the primary were lost now: its last commit, and the WAL archived so far, which is all the copy may use.
   const primaryLast = options.primaryUrl ? await lastCommit(options.primaryUrl).catch(() => null) : null;
   const untilWal = (await options.setup.repository.list('wal'))
@@ -154,7 +156,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${restored.port}/${encodeURIComponent(options.database)}`;
     await query(url, 'SELECT 1');
     result.rtoSeconds = (Date.now() - started) / 1000;
-    const copyLast = await lastCommit(url).catch(() => null);
+    const copyLast = await lastReplayed(url);
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
     result.checks.push(
@@ -172,7 +174,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           await runCommand(
             `backup.drill.checks "${check.name}"`,
             check.command,
-            { cwd: options.cwd, env: { [options.databaseEnv]: url } },
+            { cwd: options.cwd, env: { [options.databaseEnv]: url }, timeoutMs: CHECK_TIMEOUT_MS },
             (l) => output.push(l),
           );
           return output.slice(-3).join(' | ') || 'passed';
@@ -185,7 +187,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } finally {
     await restored?.postmaster.stop();
     if (result.passed) await rm(intoDir, { recursive: true, force: true });
-    else result.keptDataDir = restored ? intoDir : null;
+    else result.keptDataDir = existsSync(intoDir) ? intoDir : null;
     result.finishedAt = new Date().toISOString();
   }
   return result;

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import pg from 'pg';
 import type { Metrics } from '@slipway/runtime';
 import { listBackups, type BackupManifest } from './base-backup.js';
 import type { DrillResult } from './drill.js';
 import type { BackupSetup } from './settings.js';
+import { queryOnce } from './sql.js';
 
 // What `slipway up` tells Prometheus about backups (read from the repository), WAL archiving (PostgreSQL's
 // pg_stat_archiver) and drills (drills/history.jsonl): the figures deploy/monitoring/rules/backups.rules.yml alerts on.
@@ -49,24 +49,19 @@ export function registerBackupMetrics(metrics: Metrics, sources: BackupMetricSou
   });
 
   const archiver = async () => {
-    const client = new pg.Client({ connectionString: sources.databaseUrl, application_name: 'slipway metrics' });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{
-        archived: string;
-        failed: string;
-        last_archived: Date | null;
-        last_failed: Date | null;
-        lag: number | null;
-      }>(
-        `SELECT archived_count AS archived, failed_count AS failed, last_archived_time AS last_archived, last_failed_time AS last_failed,
+    const rows = await queryOnce<{
+      archived: string;
+      failed: string;
+      last_archived: Date | null;
+      last_failed: Date | null;
+      lag: number | null;
+    }>(
+      sources.databaseUrl,
+      `SELECT archived_count AS archived, failed_count AS failed, last_archived_time AS last_archived, last_failed_time AS last_failed,
                 greatest(0, extract(epoch FROM (pg_last_committed_xact()).timestamp - last_archived_time))::float8 AS lag
            FROM pg_stat_archiver`,
-      );
-      return rows[0]!;
-    } finally {
-      await client.end();
-    }
+    );
+    return rows[0]!;
   };
   let read: ReturnType<typeof archiver> | null = null;
   // One query per scrape for all the archiver's gauges.

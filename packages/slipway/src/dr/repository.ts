@@ -74,9 +74,13 @@ export class FolderRepository implements BackupRepository {
   }
 
   async has(key: string): Promise<boolean> {
+    // Only "not there" is absent: a file that cannot be read must fail loudly, never look like the end of the archive.
     return stat(this.file(key)).then(
       (s) => s.isFile(),
-      () => false,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false;
+        throw err;
+      },
     );
   }
 
@@ -84,7 +88,10 @@ export class FolderRepository implements BackupRepository {
     const root = path.join(this.location, ...prefix.split('/').filter(Boolean));
     const keys: string[] = [];
     const walk = async (dir: string, rel: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+        throw err;
+      });
       for (const entry of entries) {
         const key = rel ? `${rel}/${entry.name}` : entry.name;
         if (entry.isDirectory()) await walk(path.join(dir, entry.name), key);

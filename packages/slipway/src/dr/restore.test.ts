@@ -19,8 +19,10 @@ describe('a restore target', () => {
     expect(parseTarget(text)).toEqual(target);
   });
 
-  it('refuses a time that is not one', () => {
-    expect(() => parseTarget('2026-02-31T25:00')).toThrow(/--to: "2026-02-31T25:00" looks like a time but is not one/);
+  it('refuses a time that is not one, and one without its time zone', () => {
+    expect(() => parseTarget('2026-02-31T25:00Z')).toThrow(/--to: "2026-02-31T25:00Z" looks like a time but is not one/);
+    expect(() => parseTarget('2026-12-01T10:15:00')).toThrow(/--to: "2026-12-01T10:15:00" has no time zone; add Z for UTC or an offset/);
+    expect(parseTarget('2026-12-01T11:15:00+01:00')).toEqual({ kind: 'time', time: new Date('2026-12-01T10:15:00Z') });
   });
 });
 

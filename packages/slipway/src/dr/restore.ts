@@ -1,11 +1,11 @@
 import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { findFreePort, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
 import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
-import { DamagedFileError, open } from './sealed.js';
+import { queryOnce } from './sql.js';
+import { DamagedFileError, open, sha256 } from './sealed.js';
 
 // A restore into a new data folder and a new server on a free port, never over a running one: the base backup's files
 // (each checked against the manifest), the backup_label pg_backup_stop returned, then PostgreSQL's own recovery:
@@ -31,6 +31,9 @@ export function parseTarget(text: string): RecoveryTarget {
   if (/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(text)) return { kind: 'lsn', lsn: text.toUpperCase() };
   if (/^\d+$/.test(text)) return { kind: 'xid', xid: text };
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text)) {
+    // A time without its zone would be read in this machine's: hours off on a server not set to UTC.
+    if (!/(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text))
+      throw new RestoreRefusedError(`--to: "${text}" has no time zone; add Z for UTC or an offset such as +01:00`);
     const time = new Date(text);
     if (Number.isNaN(time.getTime()))
       throw new RestoreRefusedError(`--to: "${text}" looks like a time but is not one (ISO 8601, e.g. 2026-12-01T10:15:00Z)`);
@@ -124,21 +127,34 @@ export interface RestoredServer {
   log: string[];
 }
 
-/** Checks every WAL file from the backup's first onwards: a damaged one is named before anything starts. */
+/**
+ * Checks every WAL file the recovery may read — from the backup's first segment on, up to `untilWal` when given — so a
+ * damaged one is named before anything starts. (wal-command's fetch refuses a damaged file again, loudly.)
+ */
 async function verifyWal(options: RestoreOptions, backup: BackupManifest): Promise<number> {
   const names = (await options.repository.list('wal')).filter((k) => {
-    const name = k.slice('wal/'.length);
-    return name.endsWith('.history') || name.slice(8) >= backup.startWal.slice(8);
+    const position = k.slice('wal/'.length + 8, 'wal/'.length + 24);
+    if (k.endsWith('.history')) return true;
+    return position >= backup.startWal.slice(8) && (!options.untilWal || position <= options.untilWal.slice(8));
   });
   for (const k of names) open(await options.repository.get(k), options.key, k);
   return names.length;
 }
 
+/** A path inside the data folder, as a manifest lists it: relative, without `.` or `..` parts. */
+function insideDataFolder(options: RestoreOptions, backup: BackupManifest, rel: string): string {
+  const parts = rel.split('/');
+  if (rel.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..'))
+    throw new DamagedFileError(`base/${backup.id}/manifest.json lists "${rel}", which is not a path inside a data folder: refused`);
+  return path.join(options.intoDir, ...parts);
+}
+
 async function writeChecked(options: RestoreOptions, backup: BackupManifest, file: BackupFile): Promise<void> {
   const k = backupKey(backup.id, `data/${file.path}`);
+  const target = insideDataFolder(options, backup, file.path);
   const data = open(await options.repository.get(k), options.key, k);
-  if (data.length !== file.size) throw new DamagedFileError(`${k}: ${data.length} bytes where the manifest says ${file.size}`);
-  const target = path.join(options.intoDir, ...file.path.split('/'));
+  if (data.length !== file.size || sha256(data) !== file.sha256)
+    throw new DamagedFileError(`${k}: not the file the manifest lists (${data.length} bytes; ${file.size} expected, or another checksum)`);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
   await writeFile(target, data, { mode: 0o600 });
 }
@@ -172,7 +188,7 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   // Folders made on the way are left traversable: PostgreSQL (the postgres user, when Slipway runs as root) must reach its own.
   await mkdir(path.dirname(options.intoDir), { recursive: true, mode: 0o755 });
   await mkdir(options.intoDir, { mode: 0o700 });
-  for (const dir of backup.directories) await mkdir(path.join(options.intoDir, ...dir.split('/')), { recursive: true, mode: 0o700 });
+  for (const dir of backup.directories) await mkdir(insideDataFolder(options, backup, dir), { recursive: true, mode: 0o700 });
   for (const file of backup.files) await writeChecked(options, backup, file);
   await writeChecked(options, backup, backup.backupLabel);
   if (backup.tablespaceMap) await writeChecked(options, backup, backup.tablespaceMap);
@@ -215,11 +231,5 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
 
 /** The restored server is out of recovery (promoted onto its own timeline). */
 export async function promoted(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return !(await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
-  } finally {
-    await client.end();
-  }
+  return !(await queryOnce<{ r: boolean }>(url, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
 }

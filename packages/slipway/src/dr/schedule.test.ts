@@ -21,7 +21,11 @@ function fixture(schedule: { backup: number | false; drill: number | false }) {
   const backupEnded = (at: Date) =>
     repository.put(
       `base/${at.getTime()}/manifest.json`,
-      seal(Buffer.from(JSON.stringify({ id: String(at.getTime()), startedAt: at.toISOString(), stoppedAt: at.toISOString() })), setup.seal),
+      seal(
+        Buffer.from(JSON.stringify({ id: String(at.getTime()), startedAt: at.toISOString(), stoppedAt: at.toISOString() })),
+        setup.seal,
+        `base/${at.getTime()}/manifest.json`,
+      ),
     );
   const drillFinished = (at: Date) => {
     mkdirSync(path.dirname(history), { recursive: true });

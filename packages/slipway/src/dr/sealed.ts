@@ -3,7 +3,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 
 // How every file sits in a backup repository: a small header, then the (compressed, optionally encrypted) bytes.
 // The header carries the SHA-256 of the original bytes, so a file is checked whole on the way out whatever
-// happened to it; with a key, AES-256-GCM also authenticates it, so a wrong key or a changed byte is refused.
+// happened to it; with a key, AES-256-GCM also authenticates it — header and the file's name in the repository
+// included — so a wrong key, a changed byte, a file moved to another name or one planted without the key is refused.
 //
 //   "SLWB" | version 1 | flags (1 gzip, 2 encrypted) | sha256 of the original (32) | [iv (12) | tag (16)] | payload
 
@@ -25,7 +26,8 @@ export interface SealOptions {
 
 export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-export function seal(plain: Buffer, options: SealOptions): Buffer {
+/** `name` is the file's key in the repository: with a key, it is authenticated with the file. */
+export function seal(plain: Buffer, options: SealOptions, name: string): Buffer {
   const flags = (options.compress ? GZIP : 0) | (options.key ? ENCRYPTED : 0);
   const header = Buffer.concat([MAGIC, Buffer.from([VERSION, flags]), createHash('sha256').update(plain).digest()]);
   let payload = options.compress ? gzipSync(plain, { level: 6 }) : plain;
@@ -33,7 +35,7 @@ export function seal(plain: Buffer, options: SealOptions): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', options.key, iv);
   // The header is authenticated too: flipping its flags or checksum is caught like any other change.
-  cipher.setAAD(header);
+  cipher.setAAD(Buffer.concat([header, Buffer.from(name)]));
   payload = Buffer.concat([cipher.update(payload), cipher.final()]);
   return Buffer.concat([header, iv, cipher.getAuthTag(), payload]);
 }
@@ -51,10 +53,11 @@ export function open(sealed: Buffer, key: Buffer | null, name: string): Buffer {
   if (sealed[4] !== VERSION) throw new DamagedFileError(`${name}: written by a newer Slipway (format ${sealed[4]})`);
   const flags = sealed[5]!;
   let payload = sealed.subarray(HEADER);
+  if (key && !(flags & ENCRYPTED)) throw new DamagedFileError(`${name}: not encrypted, though the repository's files are: refused`);
   if (flags & ENCRYPTED) {
     if (!key) throw new DamagedFileError(`${name}: encrypted, and no key was given (backup.encryptionKeyFile)`);
     const decipher = createDecipheriv('aes-256-gcm', key, payload.subarray(0, 12));
-    decipher.setAAD(sealed.subarray(0, HEADER));
+    decipher.setAAD(Buffer.concat([sealed.subarray(0, HEADER), Buffer.from(name)]));
     decipher.setAuthTag(payload.subarray(12, 28));
     try {
       payload = Buffer.concat([decipher.update(payload.subarray(28)), decipher.final()]);

@@ -2,13 +2,13 @@ import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import pg from 'pg';
 import { postgresUserIds } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { readKey } from './keys.js';
 import { openRepository } from './open-repository.js';
 import type { BackupRepository } from './repository.js';
+import { queryOnce } from './sql.js';
 import type { SealOptions } from './sealed.js';
 
 // The `backup` section of slipway.config.ts made concrete: the repository, the key, and the settings the embedded
@@ -68,7 +68,8 @@ export function walCommandPath(): string {
   return built;
 }
 
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+/** A word for the shell PostgreSQL runs the command with; `%` doubled, or PostgreSQL would read it as a placeholder (%p, %f). */
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`).replaceAll('%', '%%')}'`;
 
 /** The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. */
 export function walCommandLine(
@@ -108,16 +109,11 @@ export async function prepareRepository(setup: BackupSetup): Promise<void> {
   if ('uid' in ids) await chown(setup.repository.location, ids.uid as number, ids.gid as number);
 }
 
-/** Whether the server at `url` archives its WAL through Slipway (it may have been started before the config said so). */
-export async function archivingNow(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ mode: string; command: string }>(
-      `SELECT current_setting('archive_mode') AS mode, current_setting('archive_command') AS command`,
-    );
-    return rows[0]!.mode !== 'off' && rows[0]!.command.includes('wal-command.js');
-  } finally {
-    await client.end();
-  }
+/** Whether the server at `url` archives its WAL into this repository, with these settings (it may have been started otherwise). */
+export async function archivingInto(url: string, setup: BackupSetup): Promise<boolean> {
+  const [row] = await queryOnce<{ mode: string; command: string }>(
+    url,
+    `SELECT current_setting('archive_mode') AS mode, current_setting('archive_command') AS command`,
+  );
+  return row!.mode !== 'off' && row!.command === archiveSettings(setup).archive_command;
 }

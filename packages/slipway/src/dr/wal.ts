@@ -22,7 +22,8 @@ export async function pushWal(
   name: string,
   options: SealOptions,
 ): Promise<'stored' | 'already-there'> {
-  return repository.put(walKey(name), seal(await readFile(file), options));
+  const key = walKey(name);
+  return repository.put(key, seal(await readFile(file), options, key));
 }
 
 /** Restores one file to `destination`, checked whole; false when the repository does not have it (the end of the archive). */

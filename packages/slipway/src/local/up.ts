@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
-import { archiveSettings, archivingNow, backupSetup, prepareRepository, type BackupSetup } from '../dr/settings.js';
+import { archiveSettings, archivingInto, backupSetup, prepareRepository, type BackupSetup } from '../dr/settings.js';
 import { startBackupOperations, type BackupOperations } from './backups.js';
 import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
@@ -166,9 +166,13 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       databaseUrl = await ensureDatabase(server.url, config.database.embedded.name);
       say(`PostgreSQL ${server.attached ? 'attached' : 'started'} on port ${server.port}`);
       if (backup) {
-        const archiving = await archivingNow(server.url);
+        const archiving = await archivingInto(server.url, backup);
         if (archiving) say(`WAL archived to ${backup.repository.location} (at most ${backup.config.archiveTimeout / 1000} s behind)`);
-        else logs.own('warn', 'PostgreSQL was already running without WAL archiving: slipway down, then slipway up, to start archiving');
+        else
+          logs.own(
+            'warn',
+            'PostgreSQL was already running without archiving its WAL into the backup repository: slipway down, then slipway up, to start',
+          );
       }
     }
 
