@@ -3,11 +3,12 @@
 // second server, which Ctrl-C stops; backup.keep prunes old backups, and the oldest kept one still restores.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '@slipway/runtime';
 import type { DrillResult } from '../../packages/slipway/src/dr/drill.js';
+import { queryOnce } from '../../packages/slipway/src/dr/sql.js';
 import { finished } from '../helpers/process.js';
+import { switchAndWaitArchived } from '../helpers/wal-archive.js';
 import { startSlipwayStack, type SlipwayStack } from '../helpers/slipway-stack.js';
 
 let stack: SlipwayStack;
@@ -16,25 +17,8 @@ const NOTHING = { backup: false, drill: false };
 const DRILL = { checks: [{ name: 'ledger', command: ['node', 'apps/streams/dist/main.js', 'verify', '--rebuild-read-model'] }] };
 let primaryUrl: string;
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function archived(): Promise<void> {
-  const [{ wal }] = (await sql<{ wal: string }>(primaryUrl, 'SELECT pg_walfile_name(pg_switch_wal()) AS wal')) as [{ wal: string }];
-  for (let i = 0; i < 300; i++) {
-    const [row] = await sql<{ last: string | null }>(primaryUrl, 'SELECT last_archived_wal AS last FROM pg_stat_archiver');
-    if (row?.last && row.last >= wal) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${wal} was not archived within 30 s`);
-}
+const sql = queryOnce;
+const archived = () => switchAndWaitArchived(primaryUrl);
 
 /** `slipway restore … --json` until its server is up: the summary it printed, and the running command. */
 async function startRestore(to: string) {

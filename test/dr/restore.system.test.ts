@@ -12,6 +12,8 @@ import { postgresUserIds, startEmbeddedPostgres, type EmbeddedPostgresServer } f
 import { listBackups, takeBaseBackup, type BackupManifest } from '../../packages/slipway/src/dr/base-backup.js';
 import { FolderRepository } from '../../packages/slipway/src/dr/repository.js';
 import { parseTarget, restore, promoted, type RestoredServer } from '../../packages/slipway/src/dr/restore.js';
+import { queryOnce } from '../../packages/slipway/src/dr/sql.js';
+import { switchAndWaitArchived } from '../helpers/wal-archive.js';
 import { walCommandLine, walCommandPath } from '../../packages/slipway/src/dr/settings.js';
 import { open, seal } from '../../packages/slipway/src/dr/sealed.js';
 
@@ -26,15 +28,7 @@ const targets: Record<string, string> = {};
 const restored: RestoredServer[] = [];
 let restores = 0;
 
-async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = queryOnce;
 
 const urlOn = (port: number) => primary.url.replace(`:${primary.port}/`, `:${port}/`);
 
@@ -123,14 +117,7 @@ beforeAll(async () => {
   await mark('after-xid');
   await sql(primary.url, 'DROP TABLE victims');
   // Everything up to here archived: the segment holding the DROP is switched out and waited for.
-  const [{ wal }] = (await sql<{ wal: string }>(primary.url, 'SELECT pg_walfile_name(pg_switch_wal()) AS wal')) as [{ wal: string }];
-  for (let i = 0; i < 200; i++) {
-    const [{ last }] = (await sql<{ last: string | null }>(primary.url, 'SELECT last_archived_wal AS last FROM pg_stat_archiver')) as [
-      { last: string | null },
-    ];
-    if (last !== null && last >= wal) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await switchAndWaitArchived(primary.url);
 }, 120_000);
 
 afterAll(async () => {

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedPostgresServer } from '@slipway/runtime';
 import { ROOT, ServiceProcess, waitForHttp } from '../helpers/process.js';
@@ -16,6 +15,7 @@ import { pruneRepository } from '../../packages/slipway/src/dr/retention.js';
 import { S3Repository } from '../../packages/slipway/src/dr/s3-repository.js';
 import { seal } from '../../packages/slipway/src/dr/sealed.js';
 import { walCommandLine } from '../../packages/slipway/src/dr/settings.js';
+import { queryOnce } from '../../packages/slipway/src/dr/sql.js';
 
 let dir: string;
 let s3: ServiceProcess;
@@ -24,15 +24,7 @@ let primary: EmbeddedPostgresServer;
 let restored: RestoredServer | undefined;
 const sealing = { compress: true, key: null };
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = queryOnce;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'slipway-s3-'));

@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type pino from 'pino';
 import { findFreePort } from './free-port.js';
-import { adoptPostmaster, isProcessAlive, postgresBinary, startPostmaster, type Postmaster } from './postmaster.js';
+import { adoptPostmaster, isProcessAlive, LOOPBACK_ONLY, postgresBinary, startPostmaster, type Postmaster } from './postmaster.js';
 
 export interface EmbeddedPostgresOptions {
   /** Holds `postgres/` (the cluster) and `postgres.json` (generated password, last port). */
@@ -110,14 +110,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       postmaster = await startPostmaster({
         databaseDir,
         port,
-        // TCP on loopback only; no Unix socket, whose default directory may not exist here.
-        flags: [
-          '-c',
-          'listen_addresses=127.0.0.1',
-          '-c',
-          'unix_socket_directories=',
-          ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-        ],
+        flags: [...LOOPBACK_ONLY, ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
         onOutput: (message) => {
           output.add(message);
           logger?.debug({ postgres: message.trimEnd() }, 'postgres output');

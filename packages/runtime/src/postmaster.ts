@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 
 const READY = 'database system is ready to accept connections';
 
+/** TCP on loopback only, and no Unix socket (its default directory may not exist here). */
+export const LOOPBACK_ONLY = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+
 export interface Postmaster {
   pid: number;
   /** Fast shutdown; resolves once the server has exited. */

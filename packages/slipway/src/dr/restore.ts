@@ -1,6 +1,6 @@
 import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findFreePort, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
+import { findFreePort, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
 import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
@@ -206,10 +206,7 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
       databaseDir: options.intoDir,
       port,
       flags: [
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
+        ...LOOPBACK_ONLY,
         '-c',
         'archive_mode=off',
         // Commit times survive the recovery, so a drill can tell how far behind the copy is.
