@@ -13,8 +13,8 @@ import { formatDuration } from '../format.js';
 import { requireRunningInstance, runningInstance } from '../local/up.js';
 import { ProgressLine } from '../report/progress-line.js';
 
-// `slipway backup`, `slipway backups` and `slipway restore`: the embedded database's base backups and point-in-time
-// restores, from the repository the running `slipway up` archives its WAL into.
+// `slipway backup`, `slipway backups`, `slipway restore` and `slipway drill`: the embedded database's base backups,
+// point-in-time restores and restore drills, from the repository the running `slipway up` archives its WAL into.
 
 const out = process.stdout;
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;

@@ -19,6 +19,10 @@ import { sealedChecksum } from './sealed.js';
 
 const CHECKSUM = 'slipway-sha256';
 
+// The SDK warns on every start that its releases after January 2027 will need Node 22. Slipway runs on Node 20 with
+// this SDK pinned; the warning would otherwise repeat in PostgreSQL's log for every archived WAL segment.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export class S3Repository implements BackupRepository {
   private readonly client: S3Client;
   private readonly bucket: string;
