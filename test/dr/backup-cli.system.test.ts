@@ -139,6 +139,7 @@ describe('backups of a running streams stack', () => {
       .split('\n');
     expect(JSON.parse(history.at(-1)!)).toMatchObject({ id: result.id, passed: true });
     expect(existsSync(path.join(stack.stateDir, 'drills', result.id))).toBe(false);
+    expect(readFileSync(path.join(stack.stateDir, 'drills', 'report.html'), 'utf8')).toContain(`Restore drill ${result.id}`);
   });
 
   it('a failing drill fails (exit 1, the check named), keeps the copy for a look, and leaves the primary as it was', async () => {

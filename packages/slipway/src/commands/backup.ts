@@ -1,8 +1,8 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/config.js';
 import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
-import { drillHistoryPath, runDrill } from '../dr/drill.js';
+import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
 import { timestampId } from '../dr/sql.js';
 import { isSegment } from '../dr/wal.js';
@@ -11,6 +11,7 @@ import { archivingInto, BackupNotConfiguredError, backupSetup } from '../dr/sett
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
 import { requireRunningInstance, runningInstance } from '../local/up.js';
+import { renderDrillReport } from '../report/drill-html.js';
 import { ProgressLine } from '../report/progress-line.js';
 
 // `slipway backup`, `slipway backups`, `slipway restore` and `slipway drill`: the embedded database's base backups,
@@ -210,8 +211,15 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
       if (!opts.json) out.write(`  ${line}\n`);
     },
   });
-  mkdirSync(path.dirname(drillHistoryPath(loaded.stateDir)), { recursive: true });
-  appendFileSync(drillHistoryPath(loaded.stateDir), `${JSON.stringify(result)}\n`);
+  const historyFile = drillHistoryPath(loaded.stateDir);
+  mkdirSync(path.dirname(historyFile), { recursive: true });
+  appendFileSync(historyFile, `${JSON.stringify(result)}\n`);
+  const history = readFileSync(historyFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as DrillResult);
+  const report = path.join(path.dirname(historyFile), 'report.html');
+  writeFileSync(report, renderDrillReport(history));
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else {
     for (const c of result.checks) out.write(`${c.passed ? '✔' : '✖'} ${c.name}: ${c.detail} (${formatDuration(c.ms)})\n`);
@@ -220,7 +228,8 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
       result.rpoSeconds === null ? 'unknown (slipway up not running, or commit times not tracked)' : `${result.rpoSeconds.toFixed(1)} s`;
     out.write(
       `drill ${result.passed ? 'passed' : 'FAILED'}: RTO ${result.rtoSeconds === null ? '-' : `${result.rtoSeconds.toFixed(1)} s`}, RPO ${rpo}` +
-        `${result.backup ? ` (backup ${result.backup})` : ''}${result.keptDataDir ? `; the copy is kept in ${result.keptDataDir}` : ''}\n`,
+        `${result.backup ? ` (backup ${result.backup})` : ''}${result.keptDataDir ? `; the copy is kept in ${result.keptDataDir}` : ''}\n` +
+        `report: ${report}\n`,
     );
   }
   return result.passed ? EXIT.ok : EXIT.failed;

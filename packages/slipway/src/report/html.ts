@@ -558,10 +558,10 @@ function figuresTable(candidate: WindowFigures, baseline: WindowFigures | null):
 // ---- page ----
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+export const esc = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 /** "2024-05-01 14:02:11 UTC": a report is shared, so it does not depend on the reader's time zone. */
-function utc(iso: string): string {
+export function utc(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
@@ -574,7 +574,8 @@ function clockOffset(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-function page(title: string, body: string): string {
+/** A self-contained page around `body`, with the reports' style sheet (no scripts; a strict CSP). */
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
