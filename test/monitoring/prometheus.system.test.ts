@@ -29,9 +29,14 @@ async function useTheService(base: string): Promise<void> {
   const alice = new Browserless(base);
   const bob = new Browserless(base);
   const run = Date.now().toString(36);
-  await alice.call('POST', '/api/auth/register', { email: `alice-${run}@example.test`, password: 'password-123456' });
-  await bob.call('POST', '/api/auth/register', { email: `bob-${run}@example.test`, password: 'password-123456' });
-  await alice.call('POST', '/api/faucet', { currency: 'USD', amount: '1000000' }, { 'idempotency-key': `fund-${run}` });
+  // The setup must succeed for streams (and settlements) to follow: a request that one of the injected 500s hit is
+  // sent again (registering twice answers 409: the user exists; the faucet's idempotency key makes a repeat harmless).
+  const setUp = async (send: () => ReturnType<Browserless['call']>) => {
+    for (let attempt = 0; (await send()).status >= 500 && attempt < 20; attempt++);
+  };
+  await setUp(() => alice.call('POST', '/api/auth/register', { email: `alice-${run}@example.test`, password: 'password-123456' }));
+  await setUp(() => bob.call('POST', '/api/auth/register', { email: `bob-${run}@example.test`, password: 'password-123456' }));
+  await setUp(() => alice.call('POST', '/api/faucet', { currency: 'USD', amount: '1000000' }, { 'idempotency-key': `fund-${run}` }));
   for (let i = 0; traffic; i++) {
     await alice.call(
       'POST',
