@@ -2,24 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ReleaseCounters, type ReleaseMetrics } from './measurements.js';
 import { releaseToCluster, servedRevisions, type ClusterEvent, type ClusterReleasePlan } from './cluster-release.js';
 import type { ClusterBackend, ClusterRevision, MetricsSource, RolloutState, ServedBy } from './cluster.js';
-import type { Clock } from './clock.js';
+import { ManualClock } from './testing/manual-clock.js';
 
 // The engine's release on a cluster, through its two interfaces. The cluster and Prometheus are in-memory stand-ins
 // here (the system test runs the real CLI against a fake helm/kubectl and a real Prometheus); the clock is a test
 // clock on which holds pass at once.
-
-function testClock(): Clock & { slept: number[] } {
-  let now = 1_000_000;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-    },
-  };
-}
 
 /** What a version served: `n` requests, `errors` of them 5xx, all at `seconds`. */
 function served(n: number, errors = 0, seconds = 0.02): ReleaseMetrics {
@@ -62,6 +49,9 @@ class MemoryCluster implements ClusterBackend {
     return Promise.resolve();
   }
 }
+
+/** The manual clock's start: the in-memory cluster's upgrade takes no time on it, so the upgrade begins and ends here. */
+const UPGRADE_AT = 1_000_000;
 
 const revision = (n: number, status = 'deployed', restores: number | null = null): ClusterRevision => ({
   revision: n,
@@ -114,7 +104,7 @@ function run(cluster: MemoryCluster, figures: Figures, overrides: Partial<Cluste
       return Promise.resolve(by.others ? figures.counter.others : figures.counter.candidate);
     },
   };
-  const clock = testClock();
+  const clock = new ManualClock(UPGRADE_AT);
   const done = releaseToCluster({ ...plan, ...overrides }, { cluster, metrics, clock, emit: (e) => events.push(e) });
   return { done, events, reads, clock };
 }
@@ -133,11 +123,12 @@ describe('a release on plain Kubernetes', () => {
       [1, 'pass'],
       [2, 'pass'],
     ]);
-    // The baseline window ends where the candidate's begins, and is as long.
+    // The candidate's window starts when the upgrade ended; the baseline's is as long and ends when the upgrade began
+    // (the same instant on the manual clock): the two windows meet, and neither holds the other's requests.
     const last = candidateReads(reads).at(-1)!;
     const baseline = reads.filter((r) => r.others).at(-1)!;
-    expect(baseline.toMs).toBeLessThanOrEqual(last.fromMs);
-    expect(baseline.toMs - baseline.fromMs).toBe(last.toMs - last.fromMs);
+    expect(last.fromMs).toBe(UPGRADE_AT);
+    expect(baseline).toEqual({ version: 'v3', others: true, fromMs: UPGRADE_AT - (last.toMs - last.fromMs), toMs: UPGRADE_AT });
   });
 
   it('ends a hold at the first poll that sees errors, and rolls back to the revision deployed before', async () => {
