@@ -28,7 +28,7 @@ export interface EmbeddedPostgresServer {
   release(): void;
 }
 
-interface SavedState {
+export interface EmbeddedState {
   password: string;
   port: number;
   /** The process that started the running server and stops it. */
@@ -57,7 +57,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await letOthersTraverse(dataDir, logger);
   }
 
-  const saved = await readState(dataDir);
+  const saved = await readEmbeddedState(dataDir);
   const initialised = await exists(path.join(databaseDir, 'PG_VERSION'));
   if (initialised && !saved) {
     throw new Error(
@@ -141,7 +141,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
  */
 export async function stopOrphanedEmbeddedPostgres(dataDir: string): Promise<boolean> {
   const dir = path.resolve(dataDir);
-  const saved = await readState(dir);
+  const saved = await readEmbeddedState(dir);
   const running = saved ? await runningPostmaster(path.join(dir, 'postgres')) : undefined;
   if (!running || (saved?.ownerPid !== undefined && isProcessAlive(saved.ownerPid))) return false;
   await adoptPostmaster(running.pid).stop();
@@ -284,21 +284,22 @@ async function letOthersTraverse(dir: string, logger?: pino.Logger): Promise<voi
   }
 }
 
-async function readState(dataDir: string): Promise<SavedState | undefined> {
+/** The password and last port an embedded cluster was given (its `postgres.json`); undefined when it was never started. */
+export async function readEmbeddedState(dataDir: string): Promise<EmbeddedState | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(dataDir, STATE_FILE), 'utf8');
   } catch {
     return undefined;
   }
-  const state = JSON.parse(text) as Partial<SavedState>;
+  const state = JSON.parse(text) as Partial<EmbeddedState>;
   if (typeof state.password !== 'string' || typeof state.port !== 'number') {
     throw new Error(`${path.join(dataDir, STATE_FILE)} is malformed`);
   }
   return { password: state.password, port: state.port, ...(typeof state.ownerPid === 'number' ? { ownerPid: state.ownerPid } : {}) };
 }
 
-async function writeState(dataDir: string, state: SavedState): Promise<void> {
+async function writeState(dataDir: string, state: EmbeddedState): Promise<void> {
   const file = path.join(dataDir, STATE_FILE);
   await writeFile(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600); // `mode` only applies when the file is created

@@ -18,9 +18,8 @@ import {
   kubernetesHistoryCommand,
   kubernetesRollbackCommand,
   kubernetesStatusCommand,
-  requireVersion,
 } from './commands/kubernetes.js';
-import { kubernetesTarget, KubernetesUsageError } from './kubernetes/commands.js';
+import { KubernetesUsageError } from './kubernetes/commands.js';
 import { ClusterCommandError } from './kubernetes/helm-cluster.js';
 import { PrometheusError } from './kubernetes/prometheus.js';
 import { EXIT } from './exit-codes.js';
@@ -173,20 +172,8 @@ targeted(
           throw new UsageError(
             `${opts.strategy !== undefined ? '--strategy' : '--set'}: not with --target kubernetes (the chart's values and the config decide)`,
           );
-        const version = requireVersion(opts.version);
-        const target = kubernetesTarget(loaded, opts.env);
-        if (
-          !opts.dryRun &&
-          !opts.yes &&
-          !opts.json &&
-          process.stdin.isTTY &&
-          !(await confirm(`Release ${version} to ${target.environment} (namespace ${target.namespace}) on Kubernetes?`))
-        ) {
-          process.stderr.write('slipway: not deployed\n');
-          process.exitCode = 1;
-          return;
-        }
-        process.exitCode = await kubernetesDeployCommand(loaded, opts);
+        const ask = !opts.dryRun && !opts.yes && !opts.json && process.stdin.isTTY === true;
+        process.exitCode = await kubernetesDeployCommand(loaded, { ...opts, ...(ask && { confirm }) });
         return;
       }
       if (opts.version !== undefined || opts.dryRun)

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/config.js';
+import { readEmbeddedState } from '@slipway/runtime';
+import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
 import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
@@ -20,27 +21,19 @@ import { ProgressLine } from '../report/progress-line.js';
 const out = process.stdout;
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-function embeddedDataDir(loaded: LoadedConfig): string {
-  const { database } = loaded.config;
-  if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
-  return loaded.resolve(database.embedded.dataDir ?? loaded.stateDir);
-}
-
-/** The embedded cluster's superuser password and last port, as `slipway up` recorded them (null: never started here). */
-function embeddedState(loaded: LoadedConfig): { password: string; port: number } | null {
-  try {
-    return JSON.parse(readFileSync(path.join(embeddedDataDir(loaded), 'postgres.json'), 'utf8')) as { password: string; port: number };
-  } catch {
-    return null;
-  }
+/** The embedded database's folder; backups are only of an embedded database. */
+function databaseDir(loaded: LoadedConfig): string {
+  const dir = embeddedDataDir(loaded);
+  if (dir === null) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
+  return dir;
 }
 
 /**
  * The superuser URL of the primary that the running `slipway up` serves; null when it is not running. Backups and
  * drills only connect to it: they never start, adopt or stop it.
  */
-function runningPrimaryUrl(loaded: LoadedConfig): string | null {
-  const state = embeddedState(loaded);
+async function runningPrimaryUrl(loaded: LoadedConfig): Promise<string | null> {
+  const state = await readEmbeddedState(databaseDir(loaded));
   if (!state || !runningInstance(loaded.stateDir)) return null;
   return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/postgres`;
 }
@@ -49,7 +42,7 @@ function runningPrimaryUrl(loaded: LoadedConfig): string | null {
 export async function backupCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = await backupSetup(loaded);
   requireRunningInstance(loaded.stateDir);
-  const url = runningPrimaryUrl(loaded);
+  const url = await runningPrimaryUrl(loaded);
   if (!url)
     throw new BackupRefusedError(`the embedded database of ${loaded.stateDir} has no state file (postgres.json): is slipway up its owner?`);
   // A base backup is restorable only with the WAL after it: the server must be archiving into this repository.
@@ -158,7 +151,7 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
       if (!opts.json) out.write(`  ${line}\n`);
     },
   });
-  const password = embeddedState(loaded)?.password ?? null;
+  const password = (await readEmbeddedState(databaseDir(loaded)))?.password ?? null;
   const url = `postgres://postgres${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${restored.port}/postgres`;
   const summary = {
     target: describeTarget(target),
@@ -192,15 +185,13 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
   const setup = await backupSetup(loaded);
   const { database } = loaded.config;
   if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
-  const password = embeddedState(loaded)?.password;
+  const password = (await readEmbeddedState(databaseDir(loaded)))?.password;
   if (password === undefined)
-    throw new BackupRefusedError(
-      `${path.join(embeddedDataDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`,
-    );
+    throw new BackupRefusedError(`${path.join(databaseDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`);
   // The primary is read once (its last commit, for the RPO), and only when slipway up runs it.
   const result = await runDrill({
     setup,
-    primaryUrl: runningPrimaryUrl(loaded),
+    primaryUrl: await runningPrimaryUrl(loaded),
     database: database.embedded.name,
     credentials: { user: 'postgres', password },
     scratchRoot: path.join(loaded.stateDir, 'drills'),

@@ -52,7 +52,7 @@ function clusterOf(loaded: LoadedConfig, opts: KubernetesOptions): { target: Kub
   return { target, cluster: new HelmCluster(target, observer(opts)) };
 }
 
-export function requireVersion(version: string | undefined): string {
+function requireVersion(version: string | undefined): string {
   if (version === undefined || version === '')
     throw new KubernetesUsageError('--version: required with --target kubernetes (the image tag to release, as your CI pushed it)');
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(version)) throw new KubernetesUsageError(`--version: "${version}" is not an image tag`);
@@ -62,6 +62,8 @@ export function requireVersion(version: string | undefined): string {
 export interface KubernetesDeployOptions extends KubernetesOptions {
   version?: string | undefined;
   dryRun: boolean;
+  /** Asks a person before anything changes (a terminal without --yes); false: not deployed, exit 1. */
+  confirm?(question: string): Promise<boolean>;
 }
 
 /** `slipway deploy --target kubernetes`: exit 0 promoted, 1 rolled back (or the rollback failed too), 3 when it could not start. */
@@ -73,6 +75,10 @@ export async function kubernetesDeployCommand(loaded: LoadedConfig, opts: Kubern
       `kubernetes.environments.${target.environment}.prometheus: needed on plain Kubernetes (the analysis reads it); or set argoRollouts`,
     );
   if (opts.dryRun) return dryRun(loaded, target, version, opts);
+  if (opts.confirm && !(await opts.confirm(`Release ${version} to ${target.environment} (namespace ${target.namespace}) on Kubernetes?`))) {
+    process.stderr.write('slipway: not deployed\n');
+    return EXIT.failed;
+  }
   const style = colour(!opts.json && wantsColour(out));
   const outcome = await releaseToCluster(
     {

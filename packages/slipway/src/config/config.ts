@@ -66,3 +66,10 @@ function findUp(from: string): string | undefined {
     dir = parent;
   }
 }
+
+/** The embedded database's folder (database.embedded.dataDir, else the state folder); null without an embedded database. */
+export function embeddedDataDir(loaded: LoadedConfig): string | null {
+  const { database } = loaded.config;
+  if (database === false || 'url' in database) return null;
+  return loaded.resolve(database.embedded.dataDir ?? loaded.stateDir);
+}

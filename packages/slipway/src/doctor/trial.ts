@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
-import type { LoadedConfig } from '../config/config.js';
+import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { ReleaseStore } from '../engine/store.js';
 import { assembleRelease, releaseId } from '../release/build.js';
 import { runCommand } from '../release/command.js';
@@ -77,7 +77,7 @@ export async function trialDatabase(
   appDir: string,
   progress: (p: DoctorProgress) => void,
 ): Promise<{ url: string | null; notes: string[]; stop(): Promise<void> } | Finding> {
-  const { config, stateDir } = loaded;
+  const { config } = loaded;
   const none = { notes: [], stop: async () => undefined };
   if (config.database === false) return { url: null, ...none };
   if ('url' in config.database)
@@ -89,7 +89,7 @@ export async function trialDatabase(
   progress({ step: 'database', message: 'starting the embedded PostgreSQL (or attaching to the one slipway up runs)' });
   let server: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   try {
-    server = await startEmbeddedPostgres({ dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir) });
+    server = await startEmbeddedPostgres({ dataDir: embeddedDataDir(loaded)! });
     // A database of its own, dropped afterwards: the server may be the one slipway up runs, and the working tree's
     // migrations must never reach the live database without a deploy's safety lint and restore point.
     const name = `${config.database.embedded.name}_doctor_${process.pid}`;

@@ -168,6 +168,12 @@ export async function takeBaseBackup(url: string, repository: BackupRepository, 
   }
 }
 
+/** The newest backup (by its start, which its id records): only its manifest is read. */
+export async function newestBackup(repository: BackupRepository, key: Buffer | null): Promise<BackupManifest | null> {
+  const manifest = (await repository.list('base')).filter((k) => k.endsWith('/manifest.json')).at(-1);
+  return manifest ? (JSON.parse(open(await repository.get(manifest), key, manifest).toString('utf8')) as BackupManifest) : null;
+}
+
 /** The backups in the repository, oldest first (those whose manifest was written). */
 export async function listBackups(repository: BackupRepository, key: Buffer | null): Promise<BackupManifest[]> {
   const manifests = (await repository.list('base')).filter((k) => k.endsWith('/manifest.json'));

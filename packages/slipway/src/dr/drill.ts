@@ -58,17 +58,15 @@ export interface DrillOptions {
   onProgress?(line: string): void;
 }
 
-const query = queryOnce;
-
 /** The time of the primary's last commit, as track_commit_timestamp recorded it (null when it is off or nothing committed). */
 async function lastCommit(url: string): Promise<number | null> {
-  const [row] = await query<{ at: Date | null }>(url, 'SELECT (pg_last_committed_xact()).timestamp AS at');
+  const [row] = await queryOnce<{ at: Date | null }>(url, 'SELECT (pg_last_committed_xact()).timestamp AS at');
   return row?.at ? row.at.getTime() : null;
 }
 
 /** The time of the last commit the copy replayed from the archive (its own commits after promotion do not count). */
 async function lastReplayed(url: string): Promise<number | null> {
-  const [row] = await query<{ at: Date | null }>(url, 'SELECT pg_last_xact_replay_timestamp() AS at');
+  const [row] = await queryOnce<{ at: Date | null }>(url, 'SELECT pg_last_xact_replay_timestamp() AS at');
   return row?.at ? row.at.getTime() : null;
 }
 
@@ -86,13 +84,13 @@ async function timedCheck(name: string, run: () => Promise<string>): Promise<Dri
 
 /** amcheck on every B-tree index (with a heap check of what each points at) and every table of the database. */
 async function amcheck(url: string): Promise<DrillCheck[]> {
-  await query(url, 'CREATE EXTENSION IF NOT EXISTS amcheck');
-  const indexes = await query<{ name: string }>(
+  await queryOnce(url, 'CREATE EXTENSION IF NOT EXISTS amcheck');
+  const indexes = await queryOnce<{ name: string }>(
     url,
     `SELECT c.oid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
       WHERE am.amname = 'btree' AND c.relpersistence <> 't' AND i.indisvalid`,
   );
-  const tables = await query<{ name: string }>(
+  const tables = await queryOnce<{ name: string }>(
     url,
     `SELECT oid::regclass::text AS name FROM pg_class WHERE relkind IN ('r', 'm', 't') AND relpersistence <> 't'`,
   );
@@ -100,14 +98,16 @@ async function amcheck(url: string): Promise<DrillCheck[]> {
     timedCheck('amcheck: B-tree indexes', async () => {
       const broken: string[] = [];
       for (const { name } of indexes)
-        await query(url, 'SELECT bt_index_check($1::regclass, true)', [name]).catch((err: Error) => broken.push(`${name}: ${err.message}`));
+        await queryOnce(url, 'SELECT bt_index_check($1::regclass, true)', [name]).catch((err: Error) =>
+          broken.push(`${name}: ${err.message}`),
+        );
       if (broken.length) throw new Error(broken.join('; '));
       return `${indexes.length} indexes consistent with their tables`;
     }),
     timedCheck('amcheck: tables', async () => {
       const broken: string[] = [];
       for (const { name } of tables) {
-        const rows = await query<{ msg: string }>(url, 'SELECT msg FROM verify_heapam($1::regclass) LIMIT 3', [name]);
+        const rows = await queryOnce<{ msg: string }>(url, 'SELECT msg FROM verify_heapam($1::regclass) LIMIT 3', [name]);
         if (rows.length) broken.push(`${name}: ${rows.map((r) => r.msg).join(', ')}`);
       }
       if (broken.length) throw new Error(broken.join('; '));
@@ -154,14 +154,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     result.backup = restored.backup.id;
     const { user, password } = options.credentials;
     const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${restored.port}/${encodeURIComponent(options.database)}`;
-    await query(url, 'SELECT 1');
+    await queryOnce(url, 'SELECT 1');
     result.rtoSeconds = (Date.now() - started) / 1000;
     const copyLast = await lastReplayed(url);
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
     result.checks.push(
       await timedCheck('data checksums', async () => {
-        const [row] = await query<{ on: string }>(url, `SELECT current_setting('data_checksums') AS on`);
+        const [row] = await queryOnce<{ on: string }>(url, `SELECT current_setting('data_checksums') AS on`);
         if (row?.on !== 'on') throw new Error('data checksums are off: damaged pages would go unnoticed');
         return 'on (every page read was verified)';
       }),

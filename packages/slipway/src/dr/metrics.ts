@@ -87,7 +87,12 @@ export function registerBackupMetrics(metrics: Metrics, sources: BackupMetricSou
     },
   );
 
-  const drill = () => lastDrill(sources.drillHistoryFile);
+  // The history is read once per scrape for the five drill gauges.
+  let drillRead: { at: number; drill: DrillResult | null } | null = null;
+  const drill = () => {
+    if (!drillRead || Date.now() - drillRead.at > 1_000) drillRead = { at: Date.now(), drill: lastDrill(sources.drillHistoryFile) };
+    return drillRead.drill;
+  };
   metrics.gauge('slipway_drill_last_timestamp_seconds', 'When the last restore drill finished (0: none yet).', [], (g) =>
     g.set(seconds(drill()?.finishedAt)),
   );

@@ -1,4 +1,4 @@
-import { listBackups } from './base-backup.js';
+import { newestBackup } from './base-backup.js';
 import { lastDrill } from './metrics.js';
 import type { BackupSetup } from './settings.js';
 
@@ -29,7 +29,7 @@ export function startBackupSchedule(options: {
 
   const due = async (): Promise<ScheduledJob | null> => {
     if (schedule.backup !== false) {
-      const newest = (await listBackups(options.setup.repository, options.setup.seal.key)).at(-1);
+      const newest = await newestBackup(options.setup.repository, options.setup.seal.key);
       if (!newest || Date.now() - Date.parse(newest.stoppedAt) >= schedule.backup) return 'backup';
     }
     if (schedule.drill !== false) {

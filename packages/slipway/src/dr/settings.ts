@@ -9,6 +9,7 @@ import { readKey } from './keys.js';
 import { openRepository } from './open-repository.js';
 import type { BackupRepository } from './repository.js';
 import { queryOnce } from './sql.js';
+import { shellWord } from '../shell.js';
 import type { SealOptions } from './sealed.js';
 
 // The `backup` section of slipway.config.ts made concrete: the repository, the key, and the settings the embedded
@@ -69,7 +70,7 @@ export function walCommandPath(): string {
 }
 
 /** A word for the shell PostgreSQL runs the command with; `%` doubled, or PostgreSQL would read it as a placeholder (%p, %f). */
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`).replaceAll('%', '%%')}'`;
+const commandWord = (word: string) => shellWord(word).replaceAll('%', '%%');
 
 /** The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. */
 export function walCommandLine(
@@ -78,12 +79,12 @@ export function walCommandLine(
   options: { compress?: boolean; untilWal?: string | undefined } = {},
 ): string {
   return [
-    shellQuote(process.execPath),
-    shellQuote(walCommandPath()),
+    commandWord(process.execPath),
+    commandWord(walCommandPath()),
     action,
     '--repo',
-    shellQuote(setup.repository.location),
-    ...(setup.keyFile ? ['--key-file', shellQuote(setup.keyFile)] : []),
+    commandWord(setup.repository.location),
+    ...(setup.keyFile ? ['--key-file', commandWord(setup.keyFile)] : []),
     ...(action === 'push' && options.compress === false ? ['--no-compress'] : []),
     ...(action === 'fetch' && options.untilWal ? ['--until-wal', options.untilWal] : []),
     ...(action === 'push' ? ['%p', '%f'] : ['%f', '%p']),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../config/config.js';
 import type { SlipwayConfig } from '../config/schema.js';
+export { shellLine } from '../shell.js';
 
 // The helm and kubectl command lines of a release on Kubernetes. Built in one place, so that what `--dry-run` prints
 // is what a deploy runs.
@@ -78,11 +79,6 @@ export function releaseValues(config: SlipwayConfig, argoRollouts: boolean): str
     '--set-json',
     `rollout.analysis.maxP95Seconds=${analysis.maxP95 / 1000}`,
   ];
-}
-
-/** A command line as a shell reads it back: words quoted only where they need it. */
-export function shellLine(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)}s`;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopOrphanedEmbeddedPostgres } from '@slipway/runtime';
-import type { LoadedConfig } from '../config/config.js';
+import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { isSameProcess, signalGroupOf, stopProcessGroup } from './process-identity.js';
 import { readUpState, removeUpState } from './up-state.js';
 import { runningInstance } from './up.js';
@@ -38,7 +38,7 @@ export async function runDown(loaded: LoadedConfig): Promise<string> {
   const count = (await Promise.all(processes.map((p) => stopProcessGroup(p, config.timeouts.stop)))).filter(Boolean).length;
   if (count > 0) stopped.push(`${count} process${count === 1 ? '' : 'es'}`);
   if (config.database !== false && !('url' in config.database)) {
-    if (await stopOrphanedEmbeddedPostgres(loaded.resolve(config.database.embedded.dataDir ?? stateDir))) stopped.push('PostgreSQL');
+    if (await stopOrphanedEmbeddedPostgres(embeddedDataDir(loaded)!)) stopped.push('PostgreSQL');
   }
   removeUpState(stateDir);
   return stopped.length === 0

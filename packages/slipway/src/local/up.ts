@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createGracefulShutdown, createLogger, ensureDatabase, startEmbeddedPostgres } from '@slipway/runtime';
 import { archiveSettings, archivingInto, backupSetup, prepareRepository, type BackupSetup } from '../dr/settings.js';
 import { startBackupOperations, type BackupOperations } from './backups.js';
-import { SlipwayConfigError, type LoadedConfig } from '../config/config.js';
+import { embeddedDataDir, SlipwayConfigError, type LoadedConfig } from '../config/config.js';
 import { buildRelease } from '../release/build.js';
 import { ReleaseStore, type Decision } from '../engine/store.js';
 import { runCommand } from '../release/command.js';
@@ -157,7 +157,7 @@ export async function runUp(loaded: LoadedConfig, options: UpOptions): Promise<v
       backup = config.backup ? await backupSetup(loaded) : null;
       if (backup) await prepareRepository(backup);
       const server = await startEmbeddedPostgres({
-        dataDir: loaded.resolve(config.database.embedded.dataDir ?? stateDir),
+        dataDir: embeddedDataDir(loaded)!,
         ...(backup && { settings: archiveSettings(backup) }),
       });
       stopDatabase = server.stop;
