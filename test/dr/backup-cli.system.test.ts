@@ -210,3 +210,57 @@ async function primaryState(dataDir: string) {
   ).map((r) => `${r.pid} ${r.name}`);
   return { postmaster, connections, entries: readdirSync(dataDir).sort() };
 }
+
+describe('an in-place restore (--in-place --yes)', () => {
+  it('is refused while slipway up serves the database, then replaces its folder, keeps the old one, and goes on archiving on a new timeline', async () => {
+    const notes = async (url: string) => (await sql<{ note: string }>(url, 'SELECT note FROM dr_marker')).map((r) => r.note).sort();
+    await sql(primaryUrl, `INSERT INTO dr_marker VALUES ('before the damage')`);
+    const before = await notes(primaryUrl);
+    await sql(primaryUrl, `SELECT pg_create_restore_point('before-damage')`);
+    await sql(primaryUrl, `DELETE FROM dr_marker; INSERT INTO dr_marker VALUES ('after the damage')`);
+    await archived();
+    const clusterDir = path.join(stack.stateDir, 'postgres');
+    const served = await primaryState(clusterDir);
+
+    const unconfirmed = await stack.slipway(['restore', '--to', 'before-damage', '--in-place']);
+    expect({ code: unconfirmed.code, stderr: unconfirmed.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/add --yes to confirm/),
+    });
+    const whileServing = await stack.slipway(['restore', '--to', 'before-damage', '--in-place', '--yes']);
+    expect({ code: whileServing.code, stderr: whileServing.stderr }).toEqual({
+      code: 3,
+      stderr: expect.stringMatching(/--in-place: the database of .* is being served; stop it first \(slipway down\)/),
+    });
+    expect(await primaryState(clusterDir)).toEqual(served);
+    expect(readdirSync(stack.stateDir).filter((name) => name.startsWith('postgres.'))).toEqual(['postgres.json']);
+
+    stack.up.kill('SIGTERM');
+    await stack.up.exited;
+    const inPlace = await stack.slipway(['restore', '--to', 'before-damage', '--in-place', '--yes', '--json']);
+    expect(inPlace.code, inPlace.stderr).toBe(0);
+    const result = JSON.parse(inPlace.stdout) as { keptDir: string; historyFiles: string[]; dataDir: string };
+    expect(result.dataDir).toBe(clusterDir);
+    expect(existsSync(path.join(result.keptDir, 'PG_VERSION'))).toBe(true);
+    expect(result.historyFiles).toEqual([expect.stringMatching(/^[0-9A-F]{8}\.history$/)]);
+    expect(existsSync(path.join(stack.stateDir, 'backups', 'wal', result.historyFiles[0]!))).toBe(true);
+
+    await stack.restartUp();
+    const { password, port } = JSON.parse(readFileSync(path.join(stack.stateDir, 'postgres.json'), 'utf8')) as {
+      password: string;
+      port: number;
+    };
+    primaryUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/streams`;
+    expect(await notes(primaryUrl)).toEqual(before);
+
+    // The restored database is the primary now: what it commits is archived on its timeline, and a restore from the
+    // backups taken before follows that timeline, not the damaged one.
+    await sql(primaryUrl, `INSERT INTO dr_marker VALUES ('on the new timeline')`);
+    await archived();
+    const { proc, summary } = await startRestore('latest');
+    expect(await notes(summary.url.replace(/\/postgres$/, '/streams'))).toEqual([...before, 'on the new timeline'].sort());
+    proc.kill('SIGINT');
+    await finished(proc);
+    expect((await stack.slipway(['backup', '--json'])).code).toBe(0);
+  });
+});

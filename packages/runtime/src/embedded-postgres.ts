@@ -46,7 +46,7 @@ const DUPLICATE_DATABASE = '42P04';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const { logger } = options;
   const dataDir = path.resolve(options.dataDir);
-  const databaseDir = path.join(dataDir, 'postgres');
+  const databaseDir = embeddedClusterDir(dataDir);
   // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
   const runAsPostgresUser = process.getuid?.() === 0;
 
@@ -135,6 +135,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
+/** The PostgreSQL cluster (its data folder) of an embedded server kept in `dataDir`. */
+export function embeddedClusterDir(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'postgres');
+}
+
+/** Whether a postmaster serves the embedded cluster of `dataDir` now, whoever started it. */
+export async function embeddedPostgresRunning(dataDir: string): Promise<boolean> {
+  return (await runningPostmaster(embeddedClusterDir(dataDir))) !== undefined;
+}
+
 /**
  * Stops the embedded server of `dataDir` if one runs whose owner is gone (it was left by a process that was killed);
  * a server whose owner still runs is left to that owner. Answers whether one was stopped.
@@ -142,7 +152,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 export async function stopOrphanedEmbeddedPostgres(dataDir: string): Promise<boolean> {
   const dir = path.resolve(dataDir);
   const saved = await readEmbeddedState(dir);
-  const running = saved ? await runningPostmaster(path.join(dir, 'postgres')) : undefined;
+  const running = saved ? await runningPostmaster(embeddedClusterDir(dir)) : undefined;
   if (!running || (saved?.ownerPid !== undefined && isProcessAlive(saved.ownerPid))) return false;
   await adoptPostmaster(running.pid).stop();
   return true;

@@ -263,14 +263,23 @@ json(
 json(
   program
     .command('restore')
-    .description('restore the database into a new folder and server on a free port (never over the running one), until Ctrl-C')
+    .description(
+      'restore the database into a new folder and server on a free port, until Ctrl-C; or, with slipway up stopped, --in-place --yes',
+    )
     .requiredOption(
       '--to <target>',
       "latest, immediate (the backup's end), an ISO time, a restore point name, an LSN (0/3000060) or a transaction id",
     )
     .option('--into <dir>', 'a new, empty folder for the restored data (default: restores/<time> in the state folder)')
-    .option('--port <port>', 'port of the restored server (default: any free port)'),
-).action(async (opts: { to: string; into?: string; port?: string; json: boolean }) => {
+    .option('--port <port>', 'port of the restored server (default: any free port)')
+    .option('--in-place', "replace the embedded database's own folder (slipway up stopped; the old folder is kept beside it)")
+    .option('--yes', 'confirm --in-place'),
+).action(async (opts: { to: string; into?: string; port?: string; inPlace?: boolean; yes?: boolean; json: boolean }) => {
+  if (opts.inPlace) {
+    if (opts.into !== undefined) throw new UsageError('--into: not with --in-place, which restores into the database folder itself');
+    if (opts.port !== undefined) throw new UsageError('--port: not with --in-place, which starts no server to keep (slipway up serves it)');
+    if (!opts.yes) throw new UsageError('--in-place replaces the database folder that slipway up serves: add --yes to confirm');
+  } else if (opts.yes) throw new UsageError('--yes: only with --in-place (a restore into a new folder changes nothing to confirm)');
   const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
   process.exitCode = await restoreCommand(await configOf(), { ...opts, port });
 });

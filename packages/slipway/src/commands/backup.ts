@@ -1,17 +1,18 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readEmbeddedState } from '@slipway/runtime';
+import { embeddedClusterDir, embeddedPostgresRunning, readEmbeddedState } from '@slipway/runtime';
 import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
 import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
 import { timestampId } from '../dr/sql.js';
 import { isSegment } from '../dr/wal.js';
-import { describeTarget, parseTarget, restore } from '../dr/restore.js';
+import { restoreInPlace } from '../dr/in-place.js';
+import { describeTarget, parseTarget, restore, type RecoveryTarget } from '../dr/restore.js';
 import { archivingInto, BackupNotConfiguredError, backupSetup } from '../dr/settings.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
-import { requireRunningInstance, runningInstance } from '../local/up.js';
+import { AlreadyRunningError, requireRunningInstance, runningInstance } from '../local/up.js';
 import { renderDrillReport } from '../report/drill-html.js';
 import { ProgressLine } from '../report/progress-line.js';
 
@@ -128,6 +129,8 @@ export interface RestoreCommandOptions {
   to: string;
   into?: string | undefined;
   port?: number | undefined;
+  /** Replace the embedded database's own folder (slipway up stopped); the CLI asks for --yes. */
+  inPlace?: boolean;
   json: boolean;
 }
 
@@ -138,6 +141,7 @@ export interface RestoreCommandOptions {
 export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandOptions): Promise<number> {
   const setup = await backupSetup(loaded);
   const target = parseTarget(opts.to);
+  if (opts.inPlace) return restoreInPlaceCommand(loaded, setup, target, opts);
   const started = Date.now();
   const intoDir = path.resolve(opts.into ?? path.join(loaded.stateDir, 'restores', timestampId(new Date(started))));
   const restored = await restore({
@@ -174,6 +178,46 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
   });
   await restored.postmaster.stop();
   if (!opts.json) out.write(`stopped; the restored data folder is ${intoDir}\n`);
+  return EXIT.ok;
+}
+
+/**
+ * `slipway restore --to <target> --in-place --yes`: the embedded database's own folder replaced by a restored one, with
+ * slipway up stopped. The replaced folder is kept beside it; `slipway up` then serves the restored database.
+ */
+async function restoreInPlaceCommand(
+  loaded: LoadedConfig,
+  setup: Awaited<ReturnType<typeof backupSetup>>,
+  target: RecoveryTarget,
+  opts: RestoreCommandOptions,
+): Promise<number> {
+  const dataDir = databaseDir(loaded);
+  if (runningInstance(loaded.stateDir) || (await embeddedPostgresRunning(dataDir)))
+    throw new AlreadyRunningError(
+      `--in-place: the database of ${dataDir} is being served; stop it first (slipway down), then restore in place`,
+    );
+  const started = Date.now();
+  const result = await restoreInPlace({
+    setup,
+    target,
+    clusterDir: embeddedClusterDir(dataDir),
+    onProgress: (line) => {
+      if (!opts.json) out.write(`  ${line}\n`);
+    },
+  });
+  const summary = {
+    target: describeTarget(target),
+    ...result,
+    dataDir: embeddedClusterDir(dataDir),
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
+  else
+    out.write(
+      `restored ${summary.dataDir} in place to ${summary.target} from backup ${summary.backup} in ${formatDuration(Date.now() - started)}\n` +
+        (summary.keptDir ? `the folder it replaced is kept in ${summary.keptDir}: remove it once the restore is confirmed\n` : '') +
+        'next: slipway up serves it (archiving onto its new timeline); then slipway backup, so the newest backup is of it\n',
+    );
   return EXIT.ok;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sealedChecksum } from './sealed.js';
 
@@ -50,12 +50,16 @@ export class FolderRepository implements BackupRepository {
       if (sealedChecksum(existing, key) === sealedChecksum(sealed, key)) return 'already-there';
       throw new RefusedOverwriteError(`${key} is already in ${this.location} with other contents; it is never overwritten`);
     }
-    await mkdir(path.dirname(file), { recursive: true });
+    const owner = await this.owner();
+    const made = await mkdir(path.dirname(file), { recursive: true });
+    if (owner && made)
+      for (let dir = path.dirname(file); dir.startsWith(made); dir = path.dirname(dir)) await chown(dir, owner.uid, owner.gid);
     // Written whole and flushed under a temporary name, then renamed: a crash never leaves half a file under the key.
     const temporary = `${file}.${randomBytes(6).toString('hex')}.partial`;
     const handle = await openFile(temporary, 'wx', 0o640);
     try {
       await handle.writeFile(sealed);
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.sync();
     } finally {
       await handle.close();
@@ -64,6 +68,19 @@ export class FolderRepository implements BackupRepository {
     const dir = await openFile(path.dirname(file), 'r');
     await dir.sync().finally(() => dir.close());
     return 'stored';
+  }
+
+  /**
+   * Who files written as root must belong to: the folder's owner. PostgreSQL (the postgres user, when Slipway runs as
+   * root) archives into this folder and reads WAL back from it, including files Slipway put there itself.
+   */
+  private async owner(): Promise<{ uid: number; gid: number } | null> {
+    if (process.getuid?.() !== 0) return null;
+    const folder = await stat(this.location).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    return folder && folder.uid !== 0 ? { uid: folder.uid, gid: folder.gid } : null;
   }
 
   async get(key: string): Promise<Buffer> {
