@@ -262,7 +262,11 @@ describe('slipway deploy on one machine', () => {
   });
 
   it('reaches the minimum sample with synthetic traffic when there is no user traffic, and completes', async () => {
-    const deploy = await stack.slipway(['deploy', '--json', '--yes']);
+    // This test is about the sample, not latency: on 50 requests, one CPU stall of the fresh candidate while other test
+    // lanes build images once gave a good release p95 156 ms against 42 ms (p = 0.009), and rolled it back. A one-second
+    // latency allowance keeps that noise from deciding; errors are still judged as always.
+    const config = await stack.writeConfig('slipway.synthetic.config.ts', { analysis: { tolerance: { latency: 1_000 } } });
+    const deploy = await stack.slipway(['deploy', '--json', '--yes'], config);
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
     const events = parseEvents<{
       type: string;
