@@ -82,6 +82,8 @@ export default defineConfig({
         { name: 'ledger invariants and read model rebuilt from journal 0', command: [...streams, 'verify', '--rebuild-read-model'] },
       ],
     },
+    // `slipway reindex`: the activity feed and totals rebuilt from the journals (the ledger is the source of truth).
+    reindex: [...streams, 'indexer:rebuild'],
   },
   // `slipway deploy --target kubernetes --env <name> --version <image tag>`: the chart in deploy/helm/streams, one
   // namespace per environment (as the Kustomize overlays). Dev and staging are driven by Slipway, judged on a

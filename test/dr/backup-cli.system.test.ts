@@ -14,6 +14,7 @@ import { startSlipwayStack, type SlipwayStack } from '../helpers/slipway-stack.j
 let stack: SlipwayStack;
 // The repository's own drill check of streams: its ledger's invariants and its read model rebuilt from journal 0.
 const NOTHING = { backup: false, drill: false };
+const QUIET = { archiveTimeout: '1s', keep: 2, schedule: NOTHING, metricsPort: false } as const;
 const DRILL = { checks: [{ name: 'ledger', command: ['node', 'apps/streams/dist/main.js', 'verify', '--rebuild-read-model'] }] };
 let primaryUrl: string;
 
@@ -210,6 +211,38 @@ async function primaryState(dataDir: string) {
   ).map((r) => `${r.pid} ${r.name}`);
   return { postmaster, connections, entries: readdirSync(dataDir).sort() };
 }
+
+describe('slipway reindex', () => {
+  it("rebuilds the service's read model from its source of truth on the running database, and names what is missing", async () => {
+    const rows = async () => Number((await sql<{ n: string }>(primaryUrl, 'SELECT count(*) AS n FROM activity'))[0]!.n);
+    const before = await rows();
+    expect(before).toBeGreaterThan(0);
+    // A damaged read model: one activity row lost. The rebuild brings it back from the journals.
+    const [lost] = await sql<{ entry: string }>(
+      primaryUrl,
+      'DELETE FROM activity WHERE id = (SELECT min(id) FROM activity) RETURNING entry_id::text AS entry',
+    );
+    const reindexConfig = await stack.writeConfig('reindex.config.ts', {
+      backup: { ...QUIET, reindex: ['node', 'apps/streams/dist/main.js', 'indexer:rebuild'] },
+    });
+    const reindex = await stack.slipway(['reindex', '--json'], reindexConfig);
+    expect(reindex.code, reindex.stderr).toBe(0);
+    expect(JSON.parse(reindex.stdout)).toMatchObject({
+      passed: true,
+      output: expect.arrayContaining([expect.stringMatching(/rebuilt from journal 0: \d+ activity rows/)]),
+    });
+    expect(await sql(primaryUrl, 'SELECT 1 AS back FROM activity WHERE entry_id = $1', [lost!.entry])).toEqual([{ back: 1 }]);
+    expect(await rows()).toBeGreaterThanOrEqual(before);
+
+    const missing = await stack.slipway(['reindex'], await stack.writeConfig('no-reindex.config.ts', { backup: QUIET }));
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({
+      code: 78,
+      stderr: expect.stringMatching(/^slipway: backup.reindex: .* names no command/),
+    });
+    const badPort = await stack.slipway(['reindex', '--port', 'x'], reindexConfig);
+    expect({ code: badPort.code, stderr: badPort.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/--port: "x" is not a port/) });
+  });
+});
 
 describe('an in-place restore (--in-place --yes)', () => {
   it('is refused while slipway up serves the database, then replaces its folder, keeps the old one, and goes on archiving on a new timeline', async () => {

@@ -10,7 +10,7 @@ commands:
   api              run the HTTP API and web UI
   worker           run settlement jobs and the activity indexer
   migrate          apply pending database migrations and exit
-  indexer:rebuild  clear the activity feed and totals; the indexer rebuilds them from journal 0
+  indexer:rebuild  clear the activity feed and totals and rebuild them from journal 0
   verify [--rebuild-read-model]
                    check the ledger's invariants (exit 1 if one is broken); with the flag, also
                    rebuild the read model from journal 0 and compare (a copy only: it clears it)

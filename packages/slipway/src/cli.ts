@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { backupCommand, backupsCommand, drillCommand, restoreCommand } from './commands/backup.js';
+import { backupCommand, backupsCommand, drillCommand, reindexCommand, restoreCommand } from './commands/backup.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { BackupNotConfiguredError } from './dr/settings.js';
 import { KeyError } from './dr/keys.js';
@@ -282,6 +282,16 @@ json(
   } else if (opts.yes) throw new UsageError('--yes: only with --in-place (a restore into a new folder changes nothing to confirm)');
   const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
   process.exitCode = await restoreCommand(await configOf(), { ...opts, port });
+});
+
+json(
+  program
+    .command('reindex')
+    .description("rebuild the service's read models from its source of truth (backup.reindex), on the running database or a restored one")
+    .option('--port <port>', 'a restored server on 127.0.0.1 (slipway restore) instead of the database slipway up serves'),
+).action(async (opts: { port?: string; json: boolean }) => {
+  const port = opts.port === undefined ? undefined : parsePort('--port', opts.port);
+  process.exitCode = await reindexCommand(await configOf(), { port, json: opts.json });
 });
 
 function collect(value: string, previous: string[]): string[] {

@@ -4,7 +4,7 @@ import { openDatabase } from '../database.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { resetIndex } from '../domain/activity.js';
-import { invariantProblems, ledgerInvariants, verifyReadModelRebuild } from '../domain/invariants.js';
+import { indexEverything, invariantProblems, ledgerInvariants, readModelDigest, verifyReadModelRebuild } from '../domain/invariants.js';
 import { CliUsageError } from './usage.js';
 import { bootstrapCommand } from './synthetic.js';
 
@@ -37,11 +37,15 @@ export async function runAdminCommand(
         return;
       }
       await resetIndex(client);
+      process.stdout.write('activity feed and totals cleared; rebuilding them from journal 0\n');
+      // A running worker's indexer takes turns with this one (each batch locks the cursor), so both may run.
+      await indexEverything(client);
+      const { rows } = await readModelDigest(client);
+      process.stdout.write(`activity feed and totals rebuilt from journal 0: ${rows} activity rows\n`);
     } finally {
       client.release();
       await pool.end();
     }
-    process.stdout.write('activity index cleared; the running indexer rebuilds it from the first journal\n');
   } finally {
     await db.stop?.();
   }

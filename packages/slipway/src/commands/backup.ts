@@ -15,6 +15,7 @@ import { formatDuration } from '../format.js';
 import { AlreadyRunningError, requireRunningInstance, runningInstance } from '../local/up.js';
 import { renderDrillReport } from '../report/drill-html.js';
 import { ProgressLine } from '../report/progress-line.js';
+import { runCommand } from '../release/command.js';
 
 // `slipway backup`, `slipway backups`, `slipway restore` and `slipway drill`: the embedded database's base backups,
 // point-in-time restores and restore drills, from the repository the running `slipway up` archives its WAL into.
@@ -27,6 +28,16 @@ function databaseDir(loaded: LoadedConfig): string {
   const dir = embeddedDataDir(loaded);
   if (dir === null) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
   return dir;
+}
+
+/** The service's embedded database: its name, and the password and port it was last given (a copy has the same password). */
+async function embeddedDatabase(loaded: LoadedConfig) {
+  const { database } = loaded.config;
+  if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
+  const state = await readEmbeddedState(databaseDir(loaded));
+  if (!state)
+    throw new BackupRefusedError(`${path.join(databaseDir(loaded), 'postgres.json')} is missing: has slipway up ever started it?`);
+  return { name: database.embedded.name, state };
 }
 
 /**
@@ -227,17 +238,13 @@ async function restoreInPlaceCommand(
  */
 export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = await backupSetup(loaded);
-  const { database } = loaded.config;
-  if (database === false || 'url' in database) throw new BackupNotConfiguredError('backups need the embedded database (database.embedded)');
-  const password = (await readEmbeddedState(databaseDir(loaded)))?.password;
-  if (password === undefined)
-    throw new BackupRefusedError(`${path.join(databaseDir(loaded), 'postgres.json')} is missing: the copy's password is the original's`);
+  const { name, state } = await embeddedDatabase(loaded);
   // The primary is read once (its last commit, for the RPO), and only when slipway up runs it.
   const result = await runDrill({
     setup,
     primaryUrl: await runningPrimaryUrl(loaded),
-    database: database.embedded.name,
-    credentials: { user: 'postgres', password },
+    database: name,
+    credentials: { user: 'postgres', password: state.password },
     scratchRoot: path.join(loaded.stateDir, 'drills'),
     checks: setup.config.drill.checks,
     cwd: loaded.source,
@@ -268,4 +275,45 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
     );
   }
   return result.passed ? EXIT.ok : EXIT.failed;
+}
+
+/** The longest a service's reindex may run. */
+const REINDEX_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * `slipway reindex [--port P]`: the service's backup.reindex command (its read models rebuilt from the source of
+ * truth) against the database slipway up serves, or against a restored server on 127.0.0.1:P. Exit 0 when it
+ * succeeded, 1 when it failed.
+ */
+export async function reindexCommand(loaded: LoadedConfig, opts: { port?: number | undefined; json: boolean }): Promise<number> {
+  const setup = await backupSetup(loaded);
+  const command = setup.config.reindex;
+  if (!command)
+    throw new BackupNotConfiguredError(
+      `backup.reindex: ${path.basename(loaded.file)} names no command that rebuilds the service's read models from its source of truth`,
+    );
+  const { name, state } = await embeddedDatabase(loaded);
+  if (opts.port === undefined) requireRunningInstance(loaded.stateDir);
+  const port = opts.port ?? state.port;
+  const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
+  const started = Date.now();
+  const output: string[] = [];
+  let error: string | null = null;
+  try {
+    await runCommand(
+      'backup.reindex',
+      command,
+      { cwd: loaded.source, env: { [loaded.config.databaseEnv]: url }, timeoutMs: REINDEX_TIMEOUT_MS },
+      (line) => {
+        output.push(line);
+        if (!opts.json) out.write(`  ${line}\n`);
+      },
+    );
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const summary = { command, port, passed: error === null, error, seconds: (Date.now() - started) / 1000, output: output.slice(-5) };
+  if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
+  else out.write(error === null ? `read models rebuilt on 127.0.0.1:${port} in ${formatDuration(Date.now() - started)}\n` : `✖ ${error}\n`);
+  return error === null ? EXIT.ok : EXIT.failed;
 }

@@ -230,6 +230,12 @@ const backup = z
         checks: z.array(z.strictObject({ name: z.string().min(1), command })).default([]),
       })
       .prefault({}),
+    /**
+     * `slipway reindex`: the service's command that rebuilds its read models from its source of truth (after a
+     * restore, or when a read model is damaged); run in the working tree with the database's URL in services'
+     * database variable; exit 0 means rebuilt.
+     */
+    reindex: command.optional(),
   })
   .optional();
 
