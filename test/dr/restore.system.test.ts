@@ -162,6 +162,28 @@ describe('a restore to each kind of target', () => {
   });
 });
 
+describe('a dropped table', () => {
+  it('is copied back from a restored server into the primary with postgres_fdw, as docs/runbooks/restore.md says', async () => {
+    const server = await restoreTo(targets.xid!);
+    const { password, pathname } = new URL(primary.url);
+    // The runbook's statements, run in the live database (the restored server's port and the original password).
+    await sql(
+      primary.url,
+      `CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+       CREATE SERVER restored FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '${server.port}', dbname '${pathname.slice(1)}');
+       CREATE USER MAPPING FOR CURRENT_USER SERVER restored OPTIONS (user 'postgres', password '${decodeURIComponent(password)}');
+       CREATE SCHEMA restored;
+       IMPORT FOREIGN SCHEMA public LIMIT TO (victims) FROM SERVER restored INTO restored;
+       CREATE TABLE victims (id int PRIMARY KEY);
+       INSERT INTO victims SELECT * FROM restored.victims;
+       DROP SCHEMA restored CASCADE;
+       DROP SERVER restored CASCADE;`,
+    );
+    expect(await victimsOn(primary.port)).toBe(1000);
+    expect(await sql(primary.url, `SELECT srvname FROM pg_foreign_server`)).toEqual([]);
+  });
+});
+
 describe('a restore that cannot be trusted is refused', () => {
   it('without backup_label, naming it, and starts no server', async () => {
     const copy = await copyOfRepository();
