@@ -78,7 +78,13 @@ async function findModel(group: string, version: string, kind: string): Promise<
  * Kinds rendered without a schema to check them against, each with the reason. A kind not listed here and
  * without a model fails validation.
  */
-export const NO_SCHEMA: Record<string, string> = {};
+export const NO_SCHEMA: Record<string, string> = {
+  Cluster:
+    'CloudNativePG (postgresql.cnpg.io/v1): no npm package has its schema; structural tests in test/kubernetes/disaster-recovery.system.test.ts',
+  ScheduledBackup: 'CloudNativePG (postgresql.cnpg.io/v1): no npm package has its schema; structural tests as for Cluster',
+  ObjectStore:
+    'Barman Cloud plugin of CloudNativePG (barmancloud.cnpg.io/v1): no npm package has its schema; structural tests as for Cluster',
+};
 
 /** Validates a document against its kind's schema; answers the problem, or null when it is valid. */
 export async function validateDoc(doc: K8sDoc): Promise<string | null> {
@@ -104,11 +110,15 @@ interface Container {
 }
 interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean };
+  initContainers?: Container[];
   containers: Container[];
 }
 
-function podSpec(doc: K8sDoc): PodSpec | undefined {
+/** The pod a workload runs: its own spec (Pod), its template's, or its Job template's (CronJob). */
+export function podSpec(doc: K8sDoc): PodSpec | undefined {
   if (doc.kind === 'Pod') return doc.spec as unknown as PodSpec;
+  if (doc.kind === 'CronJob')
+    return (doc.spec as { jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } | undefined)?.jobTemplate?.spec?.template?.spec;
   const template = (doc.spec as { template?: { spec?: PodSpec } } | undefined)?.template;
   return ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Rollout'].includes(doc.kind) ? template?.spec : undefined;
 }
@@ -125,7 +135,7 @@ export function policyViolations(docs: K8sDoc[]): string[] {
     const spec = podSpec(doc);
     if (!spec) continue;
     const longRunning = doc.kind === 'Deployment' || doc.kind === 'StatefulSet' || doc.kind === 'Rollout';
-    for (const c of spec.containers) {
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
       const at = `${doc.kind} ${doc.metadata.name} container ${c.name}`;
       if (!(c.securityContext?.runAsNonRoot ?? spec.securityContext?.runAsNonRoot)) found.push(`${at}: may run as root`);
       if (c.securityContext?.readOnlyRootFilesystem !== true) found.push(`${at}: root filesystem is writable`);

@@ -64,7 +64,7 @@ beforeAll(() => {
 });
 
 describe('the Kustomize tree', () => {
-  it('has base, monitoring and secrets folders that are what the chart generates (npm run k8s:generate)', () => {
+  it('has base, monitoring, secrets and disaster-recovery folders that are what the chart generates (npm run k8s:generate)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'streams-k8s-'));
     try {
       const files = generate(dir);
@@ -74,6 +74,10 @@ describe('the Kustomize tree', () => {
           'base/api.yaml',
           'monitoring/prometheusrule.yaml',
           'secrets/externalsecret.yaml',
+          'disaster-recovery/kustomization.yaml',
+          'disaster-recovery/database.yaml',
+          'disaster-recovery/drill.yaml',
+          'disaster-recovery/recovery-cluster.yaml',
         ]),
       );
       for (const file of files) {

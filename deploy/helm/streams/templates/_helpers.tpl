@@ -37,6 +37,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "streams.secretName" -}}
 {{- .Values.database.existingSecret | default (printf "%s-secrets" (include "streams.fullname" .)) -}}
 {{- end -}}
+
+{{/* Secret and key of the database URL: database.existingSecret when set, else the app Secret CloudNativePG makes
+for the release's Cluster (`<cluster>-app`, key `uri`) when cloudnativepg.enabled, else the chart's own Secret. */}}
+{{- define "streams.databaseSecretName" -}}
+{{- if and .Values.cloudnativepg.enabled (not .Values.database.existingSecret) -}}
+{{- printf "%s-app" (include "streams.cnpg.clusterName" .) -}}
+{{- else -}}
+{{- include "streams.secretName" . -}}
+{{- end -}}
+{{- end -}}
+{{- define "streams.databaseSecretKey" -}}
+{{- ternary "uri" .Values.database.existingSecretKey (and .Values.cloudnativepg.enabled (not .Values.database.existingSecret)) -}}
+{{- end -}}
 {{- define "streams.smokeSecretName" -}}
 {{- .Values.smoke.existingSecret | default (printf "%s-secrets" (include "streams.fullname" .)) -}}
 {{- end -}}
@@ -106,9 +119,9 @@ tolerations:
     sizeLimit: 64Mi
 - name: database-url
   secret:
-    secretName: {{ include "streams.secretName" . }}
+    secretName: {{ include "streams.databaseSecretName" . }}
     items:
-      - key: {{ .Values.database.existingSecretKey }}
+      - key: {{ include "streams.databaseSecretKey" . }}
         path: database-url
 {{- end -}}
 {{- define "streams.volumeMounts" -}}
