@@ -3,7 +3,7 @@
 // rows committed before it. Everything is real: an embedded PostgreSQL 18 archiving its WAL through Slipway's
 // archive_command into a folder repository, a base backup through the low-level API, restores into new servers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -148,6 +148,9 @@ describe('a restore to each kind of target', () => {
   it.each(cases)('to a %s: exactly the rows committed before it, the dropped table back', async (_kind, to, markers, victims) => {
     const server = await restoreTo(to());
     expect(await promoted(urlOn(server.port))).toBe(true);
+    // Every restore replays at least the backup's own first segment, checked and decoded ahead of it.
+    expect(server.walFromSpool).toBeGreaterThan(0);
+    expect(existsSync(`${server.dataDir}.wal-spool`)).toBe(false);
     expect({ markers: await markersOn(server.port), victims: await victimsOn(server.port) }).toEqual({ markers, victims });
   });
 

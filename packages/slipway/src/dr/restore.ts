@@ -4,12 +4,13 @@ import { findFreePort, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Pos
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
 import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
+import { startWalSpool } from './wal-spool.js';
 import { queryOnce } from './sql.js';
 import { DamagedFileError, open, sha256 } from './sealed.js';
 
 // A restore into a new data folder and a new server on a free port, never over a running one: the base backup's files
 // (each checked against the manifest), the backup_label pg_backup_stop returned, then PostgreSQL's own recovery:
-// WAL from the repository up to the target, and a promotion onto a new timeline. The restored server does not archive
+// WAL from the repository up to the target (fetched ahead of it: wal-spool.ts), and a promotion onto a new timeline. The restored server does not archive
 // (it would write a second history into the archive it came from).
 
 export type RecoveryTarget =
@@ -125,20 +126,8 @@ export interface RestoredServer {
   postmaster: Postmaster;
   /** PostgreSQL's own account of the recovery (its log lines). */
   log: string[];
-}
-
-/**
- * Checks every WAL file the recovery may read — from the backup's first segment on, up to `untilWal` when given — so a
- * damaged one is named before anything starts. (wal-command's fetch refuses a damaged file again, loudly.)
- */
-async function verifyWal(options: RestoreOptions, backup: BackupManifest): Promise<number> {
-  const names = (await options.repository.list('wal')).filter((k) => {
-    const position = k.slice('wal/'.length + 8, 'wal/'.length + 24);
-    if (k.endsWith('.history')) return true;
-    return position >= backup.startWal.slice(8) && (!options.untilWal || position <= options.untilWal.slice(8));
-  });
-  for (const k of names) open(await options.repository.get(k), options.key, k);
-  return names.length;
+  /** WAL segments the recovery took from the spool (wal-spool.ts) rather than fetching them itself. */
+  walFromSpool: number;
 }
 
 /** A path inside the data folder, as a manifest lists it: relative, without `.` or `..` parts. */
@@ -182,9 +171,6 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
     throw new RestoreRefusedError(
       `backup ${backup.id} has lost its backup_label (${labelKey}): PostgreSQL would come up from it missing data, so it is not restored`,
     );
-  const checked = await verifyWal(options, backup);
-  say(`${checked} archived WAL files checked`);
-
   // Folders made on the way are left traversable: PostgreSQL (the postgres user, when Slipway runs as root) must reach its own.
   await mkdir(path.dirname(options.intoDir), { recursive: true, mode: 0o755 });
   await mkdir(options.intoDir, { mode: 0o700 });
@@ -196,8 +182,17 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   say(`${backup.files.length} files restored into ${options.intoDir}`);
 
   const ids = await postgresUserIds();
-  if ('uid' in ids) await chownTree(options.intoDir, ids as { uid: number; gid: number });
-  const restoreCommand = walCommandLine(options, 'fetch', { untilWal: options.untilWal });
+  const owner = 'uid' in ids ? (ids as { uid: number; gid: number }) : null;
+  if (owner) await chownTree(options.intoDir, owner);
+  const spool = await startWalSpool({
+    repository: options.repository,
+    key: options.key,
+    dir: `${options.intoDir}.wal-spool`,
+    firstWal: backup.startWal,
+    untilWal: options.untilWal,
+    owner,
+  });
+  const restoreCommand = walCommandLine(options, 'fetch', { untilWal: options.untilWal, spool: spool.dir });
   const port = options.port ?? (await findFreePort());
   const log: string[] = [];
   let postmaster: Postmaster;
@@ -219,11 +214,13 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
       onOutput: (text) => log.push(...text.split('\n').filter(Boolean)),
     });
   } catch {
+    await spool.close();
     const why = log.filter((l) => /FATAL|PANIC|ERROR|slipway wal/.test(l)).join('\n') || log.slice(-8).join('\n') || '(no output)';
     throw new RestoreRefusedError(`PostgreSQL did not finish the recovery to ${describeTarget(options.target)}:\n${why}`);
   }
-  say(`recovered and promoted: server on port ${port}`);
-  return { backup, dataDir: options.intoDir, port, postmaster, log };
+  const walFromSpool = await spool.close();
+  say(`recovered and promoted: server on port ${port} (${walFromSpool} WAL segments fetched ahead of the recovery)`);
+  return { backup, dataDir: options.intoDir, port, postmaster, log, walFromSpool };
 }
 
 /** The restored server is out of recovery (promoted onto its own timeline). */

@@ -72,13 +72,17 @@ export function walCommandPath(): string {
 /** A word for the shell PostgreSQL runs the command with; `%` doubled, or PostgreSQL would read it as a placeholder (%p, %f). */
 const commandWord = (word: string) => shellWord(word).replaceAll('%', '%%');
 
-/** The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. */
+/**
+ * The command line PostgreSQL runs (through the shell) to push (`%p %f`) or fetch (`%f %p`) one WAL file. A fetch with
+ * a spool folder (wal-spool.ts) moves the file from there when it is waiting, and fetches it itself otherwise.
+ */
 export function walCommandLine(
   setup: Pick<BackupSetup, 'repository' | 'keyFile'>,
   action: 'push' | 'fetch',
-  options: { compress?: boolean; untilWal?: string | undefined } = {},
+  options: { compress?: boolean; untilWal?: string | undefined; spool?: string | undefined } = {},
 ): string {
-  return [
+  const spooled = options.spool && action === 'fetch' ? `${commandWord(options.spool)}/%f` : null;
+  const command = [
     commandWord(process.execPath),
     commandWord(walCommandPath()),
     action,
@@ -89,6 +93,7 @@ export function walCommandLine(
     ...(action === 'fetch' && options.untilWal ? ['--until-wal', options.untilWal] : []),
     ...(action === 'push' ? ['%p', '%f'] : ['%f', '%p']),
   ].join(' ');
+  return spooled ? `test -f ${spooled} && mv -f ${spooled} %p || ${command}` : command;
 }
 
 /** Server settings for continuous archiving: what `slipway up` starts the embedded PostgreSQL with. */
