@@ -61,8 +61,8 @@ try {
     for (let done = 0; done < MB * 1000; done += 100_000)
       await sql(
         url,
-        `INSERT INTO bench_fill SELECT g, (SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 30))
-           FROM generate_series(${done}, ${done + 99_999}) g`,
+        `INSERT INTO bench_fill SELECT n, (SELECT string_agg(md5(random()::text || n || i), '') FROM generate_series(1, 30) AS part(i))
+           FROM generate_series(${done}, ${done + 99_999}) AS fill(n)`,
       );
     console.log(`filled ${MB} MB of rows in ${((Date.now() - fillStarted) / 1000).toFixed(1)} s`);
   }

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const READY = 'database system is ready to accept connections';
+const READY_READ_ONLY = 'database system is ready to accept read-only connections';
 
 /** TCP on loopback only, and no Unix socket (its default directory may not exist here). */
 export const LOOPBACK_ONLY = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
@@ -43,6 +44,8 @@ export async function startPostmaster(options: {
   port: number;
   flags: string[];
   onOutput: (text: string) => void;
+  /** A server in recovery that only reads (hot standby) counts as started. */
+  readOnly?: boolean;
 }): Promise<Postmaster> {
   const child = spawn(await postgresBinary(), ['-D', options.databaseDir, '-p', String(options.port), ...options.flags], {
     ...(await postgresUserIds()),
@@ -56,7 +59,7 @@ export async function startPostmaster(options: {
     child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       options.onOutput(text);
-      if (text.includes(READY)) resolve();
+      if (text.includes(READY) || (options.readOnly && text.includes(READY_READ_ONLY))) resolve();
     });
     child.once('error', reject);
     void exited.then(() => reject(new Error('postgres exited during start-up')));

@@ -2,17 +2,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runCommand } from '../release/command.js';
-import { parseTarget, restore, type RestoredServer } from './restore.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lsnValue, parseTarget, recoverFurther, restore, type RestoredServer } from './restore.js';
+import { agreeComparisonPoint, copyHashes, segmentEndLsn, tableDifferences, type ComparisonPoint } from './table-hashes.js';
 import { queryOnce, timestampId } from './sql.js';
 import { isSegment } from './wal.js';
 import type { BackupSetup } from './settings.js';
 
-// A restore drill: the latest backup and WAL restored into a scratch server, then the copy proven whole — PostgreSQL's
-// data checksums on, amcheck on every B-tree index and every table, and the service's own checks (its ledger's
-// invariants, its read model rebuilt from scratch). RTO is the time from the drill's start to the copy answering
-// queries; RPO the time between the last commit on the primary when the drill started and the last commit in the copy,
-// which is restored from the WAL archived by then (as if the primary had been lost at that moment).
-// The primary is only read from (one query); the copy is stopped, and its folder removed unless the drill failed.
+// A restore drill: the latest backup and WAL restored into a scratch server, then the copy proven whole — its tables
+// equal to the primary's at one moment (table-hashes.ts), PostgreSQL's data checksums on, amcheck on every B-tree
+// index and every table, and the service's own checks (its ledger's invariants, its read model rebuilt from scratch).
+// RTO is the time from the drill's start to the copy answering queries; RPO the time between the last commit on the
+// primary when the drill started and the last commit in the copy, which is first recovered from the WAL archived by
+// then (as if the primary had been lost at that moment), paused there, then recovered on to the compared moment.
+// The primary is only read from; the copy is stopped, and its folder removed unless the drill failed.
 
 /** Where drill results are kept, one JSON line each (the newest last). */
 export const drillHistoryPath = (stateDir: string) => path.join(stateDir, 'drills', 'history.jsonl');
@@ -116,16 +119,56 @@ async function amcheck(url: string): Promise<DrillCheck[]> {
   ]);
 }
 
+/** The newest archived WAL segment, if any. */
+async function newestSegment(setup: BackupSetup): Promise<string | undefined> {
+  return (await setup.repository.list('wal'))
+    .map((k) => k.slice('wal/'.length))
+    .filter(isSegment)
+    .at(-1);
+}
+
+/** Waits until the archive holds `wal` (or a later segment); false when it did not within `timeoutMs`. */
+async function archived(setup: BackupSetup, wal: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const newest = await newestSegment(setup);
+    if (newest && newest.slice(8) >= wal.slice(8)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+}
+
+/**
+ * A point to compare the copy with the primary at, and the WAL that reaches it archived; or why there is none. The
+ * writers of the primary wait at most a second for it.
+ */
+async function comparisonPoint(options: DrillOptions): Promise<ComparisonPoint | string> {
+  if (!options.primaryUrl) return 'the primary is not running';
+  const url = new URL(options.primaryUrl);
+  url.pathname = `/${encodeURIComponent(options.database)}`;
+  let point: ComparisonPoint;
+  try {
+    point = await agreeComparisonPoint(url.toString(), 1_000);
+  } catch (err) {
+    return `no point could be agreed with the primary (${(err as Error).message})`;
+  }
+  const wait = 3 * options.setup.config.archiveTimeout + 30_000;
+  if (!(await archived(options.setup, point.wal, wait))) return `${point.wal} was not archived within ${wait / 1000} s`;
+  return point;
+}
+
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const say = options.onProgress ?? (() => undefined);
   const started = Date.now();
   const id = timestampId(new Date(started));
   // As if the primary were lost now: its last commit, and the WAL archived so far, which is all the copy may use.
   const primaryLast = options.primaryUrl ? await lastCommit(options.primaryUrl).catch(() => null) : null;
-  const untilWal = (await options.setup.repository.list('wal'))
-    .map((k) => k.slice('wal/'.length))
-    .filter(isSegment)
-    .at(-1);
+  const untilWal = await newestSegment(options.setup);
+  // Then a later moment to compare the copy's tables with the primary's at: the copy recovers to where the archive
+  // ended (RTO and RPO are measured there, paused), then on to that moment.
+  const point = untilWal ? await comparisonPoint(options) : 'nothing is archived yet';
+  const further =
+    typeof point !== 'string' && untilWal && lsnValue(point.lsn) > lsnValue(segmentEndLsn(untilWal, point.walSegmentSize)) ? point : null;
   const intoDir = path.join(options.scratchRoot, id);
   const result: DrillResult = {
     id,
@@ -142,23 +185,40 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   let restored: RestoredServer | null = null;
   try {
     await mkdir(options.scratchRoot, { recursive: true, mode: 0o755 });
-    restored = await restore({
+    const repository = {
       repository: options.setup.repository,
       key: options.setup.seal.key,
       keyFile: options.setup.keyFile,
-      target: parseTarget('latest'),
-      intoDir,
-      untilWal,
       onProgress: say,
+    };
+    restored = await restore({
+      ...repository,
+      intoDir,
+      ...(further
+        ? { target: parseTarget(segmentEndLsn(untilWal!, further.walSegmentSize)), inclusive: false, pause: true, untilWal: further.wal }
+        : { target: parseTarget('latest'), untilWal }),
     });
     result.backup = restored.backup.id;
     const { user, password } = options.credentials;
-    const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${restored.port}/${encodeURIComponent(options.database)}`;
-    await queryOnce(url, 'SELECT 1');
+    const urlOn = (port: number) =>
+      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(options.database)}`;
+    await queryOnce(urlOn(restored.port), 'SELECT 1');
     result.rtoSeconds = (Date.now() - started) / 1000;
-    const copyLast = await lastReplayed(url);
+    const copyLast = await lastReplayed(urlOn(restored.port));
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
+    if (further) {
+      restored = await recoverFurther(restored, repository, { target: parseTarget(further.lsn), inclusive: false, untilWal: further.wal });
+    }
+    const url = urlOn(restored.port);
+    result.checks.push(
+      await timedCheck('tables against the primary', async () => {
+        if (typeof point === 'string') return `not compared: ${point}`;
+        const differences = tableDifferences(await point.hashes, await copyHashes(url));
+        if (differences.length > 0) throw new Error(`${differences.length} tables differ: ${differences.join('; ')}`);
+        return `${(await point.hashes).length} tables with the same rows and contents as the primary at LSN ${point.lsn}`;
+      }),
+    );
     result.checks.push(
       await timedCheck('data checksums', async () => {
         const [row] = await queryOnce<{ on: string }>(url, `SELECT current_setting('data_checksums') AS on`);
@@ -185,6 +245,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } catch (err) {
     result.error = (err as Error).message;
   } finally {
+    // The primary's reading session ends with its read, even when the drill stopped before it was needed.
+    if (typeof point !== 'string') await point.hashes.catch(() => undefined);
     await restored?.postmaster.stop();
     if (result.passed) await rm(intoDir, { recursive: true, force: true });
     else result.keptDataDir = existsSync(intoDir) ? intoDir : null;

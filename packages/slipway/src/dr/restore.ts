@@ -1,6 +1,7 @@
 import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findFreePort, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findFreePort, isProcessAlive, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
 import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
@@ -62,7 +63,7 @@ export function describeTarget(t: RecoveryTarget): string {
   }
 }
 
-const lsnValue = (lsn: string): bigint => {
+export const lsnValue = (lsn: string): bigint => {
   const [hi, lo] = lsn.split('/');
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 };
@@ -94,14 +95,30 @@ export function chooseBackup(backups: BackupManifest[], target: RecoveryTarget):
   }
 }
 
-function recoverySettings(target: RecoveryTarget): string[] {
-  const settings: Record<string, string> = { recovery_target_timeline: 'latest', recovery_target_action: 'promote' };
+/** Where a recovery stops, and what the server does there. */
+export interface RecoveryRun {
+  target: RecoveryTarget;
+  /** false: stop just before the target (for an LSN: the last record replayed is the one before it). Default true. */
+  inclusive?: boolean | undefined;
+  /** Pause at the target, readable, instead of promoting: a later target can still be reached (recoverFurther). */
+  pause?: boolean | undefined;
+  /** Only WAL segments up to this one are fetched (a drill's view of the archive when it began). */
+  untilWal?: string | undefined;
+}
+
+function recoverySettings(run: RecoveryRun): string[] {
+  const { target } = run;
+  const settings: Record<string, string> = {
+    recovery_target_timeline: 'latest',
+    recovery_target_action: run.pause ? 'pause' : 'promote',
+  };
   if (target.kind === 'immediate') settings.recovery_target = 'immediate';
   // PostgreSQL's timestamptz syntax: a space, not the T, and +00 for UTC.
   if (target.kind === 'time') settings.recovery_target_time = target.time.toISOString().replace('T', ' ').replace('Z', '+00');
   if (target.kind === 'name') settings.recovery_target_name = target.name;
   if (target.kind === 'lsn') settings.recovery_target_lsn = target.lsn;
   if (target.kind === 'xid') settings.recovery_target_xid = target.xid;
+  if (run.inclusive === false) settings.recovery_target_inclusive = 'false';
   return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
 }
 
@@ -116,6 +133,8 @@ export interface RestoreOptions {
   port?: number;
   /** Only WAL segments up to this one are fetched (a drill's view of the archive when it began). */
   untilWal?: string | undefined;
+  inclusive?: boolean | undefined;
+  pause?: boolean | undefined;
   onProgress?(line: string): void;
 }
 
@@ -184,22 +203,57 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   const ids = await postgresUserIds();
   const owner = 'uid' in ids ? (ids as { uid: number; gid: number }) : null;
   if (owner) await chownTree(options.intoDir, owner);
+  const port = options.port ?? (await findFreePort());
+  const server = { backup, dataDir: options.intoDir, port };
+  return { ...server, ...(await recover(options, server, owner, options)) };
+}
+
+/**
+ * A server paused at its target (RestoreOptions.pause) recovers on to a later one: stopped, then started again with
+ * the new target; PostgreSQL goes on from its last restartpoint.
+ */
+export async function recoverFurther(
+  server: RestoredServer,
+  options: Pick<RestoreOptions, 'repository' | 'key' | 'keyFile' | 'onProgress'>,
+  run: RecoveryRun,
+): Promise<RestoredServer> {
+  await server.postmaster.stop();
+  const ids = await postgresUserIds();
+  const owner = 'uid' in ids ? (ids as { uid: number; gid: number }) : null;
+  return { ...server, ...(await recover(options, server, owner, run)) };
+}
+
+/** Waits for a line in PostgreSQL's output; fails when the server exits first. */
+async function logged(log: string[], line: string, postmaster: Postmaster): Promise<void> {
+  while (!log.some((l) => l.includes(line))) {
+    if (!isProcessAlive(postmaster.pid)) throw new Error('postgres exited');
+    await sleep(20);
+  }
+}
+
+/** Starts PostgreSQL on a restored data folder and lets it recover as `run` says, with WAL fetched ahead of it. */
+async function recover(
+  options: Pick<RestoreOptions, 'repository' | 'key' | 'keyFile' | 'onProgress'>,
+  server: { backup: BackupManifest; dataDir: string; port: number },
+  owner: { uid: number; gid: number } | null,
+  run: RecoveryRun,
+): Promise<{ postmaster: Postmaster; log: string[]; walFromSpool: number }> {
+  const say = options.onProgress ?? (() => undefined);
   const spool = await startWalSpool({
     repository: options.repository,
     key: options.key,
-    dir: `${options.intoDir}.wal-spool`,
-    firstWal: backup.startWal,
-    untilWal: options.untilWal,
+    dir: `${server.dataDir}.wal-spool`,
+    firstWal: server.backup.startWal,
+    untilWal: run.untilWal,
     owner,
   });
-  const restoreCommand = walCommandLine(options, 'fetch', { untilWal: options.untilWal, spool: spool.dir });
-  const port = options.port ?? (await findFreePort());
+  const restoreCommand = walCommandLine(options, 'fetch', { untilWal: run.untilWal, spool: spool.dir });
   const log: string[] = [];
-  let postmaster: Postmaster;
+  let postmaster: Postmaster | null = null;
   try {
     postmaster = await startPostmaster({
-      databaseDir: options.intoDir,
-      port,
+      databaseDir: server.dataDir,
+      port: server.port,
       flags: [
         ...LOOPBACK_ONLY,
         '-c',
@@ -209,18 +263,24 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
         'track_commit_timestamp=on',
         '-c',
         `restore_command=${restoreCommand}`,
-        ...recoverySettings(options.target),
+        ...recoverySettings(run),
       ],
       onOutput: (text) => log.push(...text.split('\n').filter(Boolean)),
+      readOnly: run.pause === true,
     });
+    if (run.pause) await logged(log, 'pausing at the end of recovery', postmaster);
   } catch {
+    await postmaster?.stop();
     await spool.close();
     const why = log.filter((l) => /FATAL|PANIC|ERROR|slipway wal/.test(l)).join('\n') || log.slice(-8).join('\n') || '(no output)';
-    throw new RestoreRefusedError(`PostgreSQL did not finish the recovery to ${describeTarget(options.target)}:\n${why}`);
+    throw new RestoreRefusedError(`PostgreSQL did not finish the recovery to ${describeTarget(run.target)}:\n${why}`);
   }
   const walFromSpool = await spool.close();
-  say(`recovered and promoted: server on port ${port} (${walFromSpool} WAL segments fetched ahead of the recovery)`);
-  return { backup, dataDir: options.intoDir, port, postmaster, log, walFromSpool };
+  say(
+    `recovered to ${describeTarget(run.target)} and ${run.pause ? 'paused there (readable, not promoted)' : 'promoted'}: server on port ${server.port} ` +
+      `(${walFromSpool} WAL segments fetched ahead of the recovery)`,
+  );
+  return { postmaster, log, walFromSpool };
 }
 
 /** The restored server is out of recovery (promoted onto its own timeline). */

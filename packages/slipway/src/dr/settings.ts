@@ -11,6 +11,7 @@ import type { BackupRepository } from './repository.js';
 import { queryOnce } from './sql.js';
 import { shellWord } from '../shell.js';
 import type { SealOptions } from './sealed.js';
+import { WANT } from './wal-spool.js';
 
 // The `backup` section of slipway.config.ts made concrete: the repository, the key, and the settings the embedded
 // PostgreSQL server is started with so that it archives its WAL there.
@@ -81,7 +82,6 @@ export function walCommandLine(
   action: 'push' | 'fetch',
   options: { compress?: boolean; untilWal?: string | undefined; spool?: string | undefined } = {},
 ): string {
-  const spooled = options.spool && action === 'fetch' ? `${commandWord(options.spool)}/%f` : null;
   const command = [
     commandWord(process.execPath),
     commandWord(walCommandPath()),
@@ -93,7 +93,9 @@ export function walCommandLine(
     ...(action === 'fetch' && options.untilWal ? ['--until-wal', options.untilWal] : []),
     ...(action === 'push' ? ['%p', '%f'] : ['%f', '%p']),
   ].join(' ');
-  return spooled ? `test -f ${spooled} && mv -f ${spooled} %p || ${command}` : command;
+  if (!options.spool || action !== 'fetch') return command;
+  const spool = commandWord(options.spool);
+  return `echo %f > ${spool}/${WANT}; test -f ${spool}/%f && mv -f ${spool}/%f %p || ${command}`;
 }
 
 /** Server settings for continuous archiving: what `slipway up` starts the embedded PostgreSQL with. */

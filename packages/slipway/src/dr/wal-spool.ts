@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackupRepository } from './repository.js';
@@ -11,6 +11,9 @@ import { isSegment } from './wal.js';
 // recovery takes when archive_timeout has filled the archive with mostly empty segments. What the spool does not
 // have (timeline histories, another timeline's segment, a damaged file) the restore_command fetches itself, so a
 // damaged segment still stops the recovery with an error that names it.
+
+/** Where the restore_command notes the file PostgreSQL asks for. */
+export const WANT = '.want';
 
 export interface WalSpool {
   readonly dir: string;
@@ -47,11 +50,26 @@ export async function startWalSpool(options: {
   const segments = segmentsFrom(await options.repository.list('wal'), options.firstWal, options.untilWal);
   let closed = false;
   let written = 0;
-  const waiting = async () => (await readdir(options.dir)).filter((name) => !name.startsWith('.')).length;
+  const spooled = async () => (await readdir(options.dir)).filter((name) => !name.startsWith('.'));
+  // The restore_command writes the name it asks for into .want: segments before it are not needed (any more).
+  const wanted = async () => {
+    const name = (await readFile(path.join(options.dir, WANT), 'utf8').catch(() => '')).trim();
+    return isSegment(name) ? name.slice(8) : null;
+  };
   const fill = (async () => {
-    for (const name of segments) {
-      while (!closed && (await waiting()) >= ahead) await sleep(10);
-      if (closed) return;
+    let next = 0;
+    while (!closed) {
+      const want = await wanted();
+      if (want) {
+        for (const name of await spooled()) if (name.slice(8) < want) await rm(path.join(options.dir, name), { force: true });
+        while (next < segments.length && segments[next]!.slice(8) < want) next++;
+      }
+      if (next >= segments.length) return;
+      if ((await spooled()).length >= ahead) {
+        await sleep(10);
+        continue;
+      }
+      const name = segments[next++]!;
       const key = `wal/${name}`;
       const plain = open(await options.repository.get(key), options.key, key);
       const temporary = path.join(options.dir, `.${name}`);
@@ -68,7 +86,7 @@ export async function startWalSpool(options: {
     async close() {
       closed = true;
       await fill;
-      const taken = written - (await waiting());
+      const taken = written - (await spooled()).length;
       await rm(options.dir, { recursive: true, force: true });
       return taken;
     },

@@ -1,0 +1,122 @@
+import pg from 'pg';
+
+// Row counts and a content hash per table, on the primary as of one moment and on a copy recovered to exactly that
+// moment (a drill's last check that the restore lost and changed nothing). The moment is agreed on the primary: its
+// writers wait for an instant (SHARE locks, at most `lockTimeoutMs` each) while the WAL position and a snapshot are
+// taken; every commit that touched the tables is then before that position and in the snapshot, every later one after
+// it and not. The snapshot is read by a second session once the locks are gone, while the copy is restored.
+
+export interface TableHash {
+  table: string;
+  rows: string;
+  /** The sum of a 64-bit hash of every row's text: the same rows in any order give the same sum. */
+  hash: string;
+}
+
+/** Ordinary permanent tables (unlogged ones are empty after a restore, and sequences are logged ahead). */
+const TABLES = `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+  ORDER BY 1`;
+
+/** Rows rendered as text the same way on both servers, whatever their settings. */
+const RENDERING = [
+  `SET LOCAL TimeZone = 'UTC'`,
+  `SET LOCAL DateStyle = 'ISO, YMD'`,
+  `SET LOCAL IntervalStyle = 'postgres'`,
+  `SET LOCAL extra_float_digits = 3`,
+  `SET LOCAL bytea_output = 'hex'`,
+];
+
+const connect = async (url: string) => {
+  const client = new pg.Client({ connectionString: url, application_name: 'slipway drill' });
+  await client.connect();
+  return client;
+};
+
+/** The hashes, read in the transaction `client` is in. */
+async function hashesIn(client: pg.Client, tables: string[]): Promise<TableHash[]> {
+  for (const statement of RENDERING) await client.query(statement);
+  const hashes: TableHash[] = [];
+  for (const table of tables) {
+    const { rows } = await client.query<{ rows: string; hash: string }>(
+      `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS hash FROM ${table} t`,
+    );
+    hashes.push({ table, rows: rows[0]!.rows, hash: rows[0]!.hash });
+  }
+  return hashes;
+}
+
+/** Every table of the copy's database, read in one snapshot. */
+export async function copyHashes(url: string): Promise<TableHash[]> {
+  const client = await connect(url);
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await hashesIn(
+      client,
+      (await client.query<{ name: string }>(TABLES)).rows.map((r) => r.name),
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+export interface ComparisonPoint {
+  /** The WAL position: the copy recovers to just before it (recovery_target_lsn, not inclusive). */
+  lsn: string;
+  /** The WAL segment holding the first record after it: archived, it lets a recovery reach the point. */
+  wal: string;
+  walSegmentSize: number;
+  /** The primary's tables as of the point (read once, in the background, from the moment the point is agreed). */
+  hashes: Promise<TableHash[]>;
+}
+
+/** Agrees on a comparison point with the primary (`url`: its service database, as superuser). */
+export async function agreeComparisonPoint(url: string, lockTimeoutMs: number): Promise<ComparisonPoint> {
+  const locker = await connect(url);
+  const reader = await connect(url);
+  try {
+    const tables = (await reader.query<{ name: string }>(TABLES)).rows.map((r) => r.name);
+    // The snapshot of a REPEATABLE READ transaction is taken by its first query, so after the locks.
+    await locker.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await locker.query(`SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`);
+    if (tables.length > 0) await locker.query(`LOCK TABLE ${tables.join(', ')} IN SHARE MODE`);
+    const { rows } = await locker.query<{ lsn: string; wal: string; snapshot: string; size: string }>(
+      `SELECT pg_current_wal_insert_lsn()::text AS lsn, pg_walfile_name(pg_current_wal_insert_lsn() + 1) AS wal,
+              pg_export_snapshot() AS snapshot, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS size`,
+    );
+    const point = rows[0]!;
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await reader.query(`SET TRANSACTION SNAPSHOT '${point.snapshot}'`);
+    await locker.query('COMMIT');
+    await locker.end();
+    const hashes = hashesIn(reader, tables).finally(() => reader.end());
+    hashes.catch(() => undefined); // awaited by the drill; never an unhandled rejection meanwhile
+    return { lsn: point.lsn, wal: point.wal, walSegmentSize: Number(point.size), hashes };
+  } catch (err) {
+    await locker.end().catch(() => undefined);
+    await reader.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** What differs between the primary's tables and the copy's, each named; empty when they are the same. */
+export function tableDifferences(primary: TableHash[], copy: TableHash[]): string[] {
+  const copied = new Map(copy.map((t) => [t.table, t]));
+  const problems: string[] = [];
+  for (const p of primary) {
+    const c = copied.get(p.table);
+    if (!c) problems.push(`${p.table}: missing in the copy`);
+    else if (c.rows !== p.rows) problems.push(`${p.table}: ${c.rows} rows in the copy, ${p.rows} on the primary`);
+    else if (c.hash !== p.hash) problems.push(`${p.table}: the same ${p.rows} rows in number, other contents`);
+    copied.delete(p.table);
+  }
+  for (const extra of copied.keys()) problems.push(`${extra}: in the copy only`);
+  return problems;
+}
+
+/** The LSN where WAL segment `name` ends (where the next one begins). */
+export function segmentEndLsn(name: string, segmentSize: number): string {
+  const segmentsPerId = 0x1_0000_0000 / segmentSize;
+  const end = (BigInt(`0x${name.slice(8, 16)}`) * BigInt(segmentsPerId) + BigInt(`0x${name.slice(16, 24)}`) + 1n) * BigInt(segmentSize);
+  return `${(end >> 32n).toString(16).toUpperCase()}/${(end & 0xffff_ffffn).toString(16).toUpperCase()}`;
+}
