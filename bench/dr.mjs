@@ -2,7 +2,7 @@
 // npm run bench:dr: backups and restore drills of the streams database under continuous writes, measured in one run:
 // - a base backup of a database grown to BENCH_DR_MB megabytes (default 0: as streams starts): time, MB/s read,
 //   compression ratio; then a restore of it alone into a new server: time, MB/s written;
-// - BENCH_DRILLS drills (default 5) while a writer commits every 20 ms: RTO (drill start to the copy answering) and
+// - BENCH_DRILLS drills (default 5) while a writer commits every 20 ms: RTO (restore start to the copy answering) and
 //   RPO (commits the copy lacks, as if the database had been lost when the drill began), each and their median;
 // with backup.archiveTimeout BENCH_ARCHIVE_TIMEOUT (default 1s). Nothing here is asserted: npm test proves behaviour.
 import { spawn } from 'node:child_process';

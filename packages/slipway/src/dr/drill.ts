@@ -12,7 +12,7 @@ import type { BackupSetup } from './settings.js';
 // A restore drill: the latest backup and WAL restored into a scratch server, then the copy proven whole — its tables
 // equal to the primary's at one moment (table-hashes.ts), PostgreSQL's data checksums on, amcheck on every B-tree
 // index and every table, and the service's own checks (its ledger's invariants, its read model rebuilt from scratch).
-// RTO is the time from the drill's start to the copy answering queries; RPO the time between the last commit on the
+// RTO is the time from the restore's start to the copy answering queries; RPO the time between the last commit on the
 // primary when the drill started and the last commit in the copy, which is first recovered from the WAL archived by
 // then (as if the primary had been lost at that moment), paused there, then recovered on to the compared moment.
 // The primary is only read from; the copy is stopped, and its folder removed unless the drill failed.
@@ -33,7 +33,7 @@ export interface DrillResult {
   finishedAt: string;
   passed: boolean;
   backup: string | null;
-  /** Seconds from the drill's start to the restored copy answering queries; null when it never did. */
+  /** Seconds from the restore's start to the restored copy answering queries; null when it never did. */
   rtoSeconds: number | null;
   /** Seconds of commits the copy lacks against the primary at the drill's start; null when either side cannot say. */
   rpoSeconds: number | null;
@@ -169,6 +169,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const point = untilWal ? await comparisonPoint(options) : 'nothing is archived yet';
   const further =
     typeof point !== 'string' && untilWal && lsnValue(point.lsn) > lsnValue(segmentEndLsn(untilWal, point.walSegmentSize)) ? point : null;
+  // RTO runs from here: waiting for the archive to reach the comparison point is the drill's own, not the restore's.
+  const recoveryStarted = Date.now();
   const intoDir = path.join(options.scratchRoot, id);
   const result: DrillResult = {
     id,
@@ -203,7 +205,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     const urlOn = (port: number) =>
       `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(options.database)}`;
     await queryOnce(urlOn(restored.port), 'SELECT 1');
-    result.rtoSeconds = (Date.now() - started) / 1000;
+    result.rtoSeconds = (Date.now() - recoveryStarted) / 1000;
     const copyLast = await lastReplayed(urlOn(restored.port));
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
