@@ -153,8 +153,9 @@ async function comparisonPoint(options: DrillOptions): Promise<ComparisonPoint |
     return `no point could be agreed with the primary (${(err as Error).message})`;
   }
   const wait = 3 * options.setup.config.archiveTimeout + 30_000;
-  if (!(await archived(options.setup, point.wal, wait))) return `${point.wal} was not archived within ${wait / 1000} s`;
-  return point;
+  if (await archived(options.setup, point.wal, wait)) return point;
+  await point.hashes.catch(() => undefined); // its session on the primary ends with it
+  return `${point.wal} was not archived within ${wait / 1000} s`;
 }
 
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {

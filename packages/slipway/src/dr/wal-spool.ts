@@ -50,6 +50,7 @@ export async function startWalSpool(options: {
   const segments = segmentsFrom(await options.repository.list('wal'), options.firstWal, options.untilWal);
   let closed = false;
   let written = 0;
+  let dropped = 0;
   const spooled = async () => (await readdir(options.dir)).filter((name) => !name.startsWith('.'));
   // The restore_command writes the name it asks for into .want: segments before it are not needed (any more).
   const wanted = async () => {
@@ -61,7 +62,11 @@ export async function startWalSpool(options: {
     while (!closed) {
       const want = await wanted();
       if (want) {
-        for (const name of await spooled()) if (name.slice(8) < want) await rm(path.join(options.dir, name), { force: true });
+        for (const name of await spooled())
+          if (name.slice(8) < want) {
+            await rm(path.join(options.dir, name), { force: true });
+            dropped++;
+          }
         while (next < segments.length && segments[next]!.slice(8) < want) next++;
       }
       if (next >= segments.length) return;
@@ -86,7 +91,7 @@ export async function startWalSpool(options: {
     async close() {
       closed = true;
       await fill;
-      const taken = written - (await spooled()).length;
+      const taken = written - dropped - (await spooled()).length;
       await rm(options.dir, { recursive: true, force: true });
       return taken;
     },
