@@ -9,7 +9,7 @@ import { timestampId } from '../dr/sql.js';
 import { isSegment } from '../dr/wal.js';
 import { restoreInPlace } from '../dr/in-place.js';
 import { describeTarget, parseTarget, restore, type RecoveryTarget } from '../dr/restore.js';
-import { archivingInto, BackupNotConfiguredError, backupSetup } from '../dr/settings.js';
+import { archivingInto, BackupNotConfiguredError, backupSetup, type BackupSetup } from '../dr/settings.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
 import { AlreadyRunningError, requireRunningInstance, runningInstance } from '../local/up.js';
@@ -17,8 +17,9 @@ import { renderDrillReport } from '../report/drill-html.js';
 import { ProgressLine } from '../report/progress-line.js';
 import { runCommand } from '../release/command.js';
 
-// `slipway backup`, `slipway backups`, `slipway restore` and `slipway drill`: the embedded database's base backups,
-// point-in-time restores and restore drills, from the repository the running `slipway up` archives its WAL into.
+// `slipway backup`, `backups`, `restore`, `drill` and `reindex`: the embedded database's base backups, point-in-time
+// restores and restore drills, from the repository the running `slipway up` archives its WAL into, and the service's
+// read models rebuilt.
 
 const out = process.stdout;
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -198,7 +199,7 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
  */
 async function restoreInPlaceCommand(
   loaded: LoadedConfig,
-  setup: Awaited<ReturnType<typeof backupSetup>>,
+  setup: BackupSetup,
   target: RecoveryTarget,
   opts: RestoreCommandOptions,
 ): Promise<number> {
@@ -239,7 +240,7 @@ async function restoreInPlaceCommand(
 export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }): Promise<number> {
   const setup = await backupSetup(loaded);
   const { name, state } = await embeddedDatabase(loaded);
-  // The primary is read once (its last commit, for the RPO), and only when slipway up runs it.
+  // The primary is only read (its last commit for the RPO, its tables for the comparison), and only when slipway up runs it.
   const result = await runDrill({
     setup,
     primaryUrl: await runningPrimaryUrl(loaded),

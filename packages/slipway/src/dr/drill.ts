@@ -154,7 +154,7 @@ async function comparisonPoint(options: DrillOptions): Promise<ComparisonPoint |
   }
   const wait = 3 * options.setup.config.archiveTimeout + 30_000;
   if (await archived(options.setup, point.wal, wait)) return point;
-  await point.hashes.catch(() => undefined); // its session on the primary ends with it
+  await point.close();
   return `${point.wal} was not archived within ${wait / 1000} s`;
 }
 
@@ -210,6 +210,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     const copyLast = await lastReplayed(urlOn(restored.port));
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
+    // The primary's tables are read now, beside the recovery on to the comparison point.
+    if (typeof point !== 'string') point.hashes().catch(() => undefined); // awaited below (the same read)
     if (further) {
       restored = await recoverFurther(restored, repository, { target: parseTarget(further.lsn), inclusive: false, untilWal: further.wal });
     }
@@ -217,9 +219,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     result.checks.push(
       await timedCheck('tables against the primary', async () => {
         if (typeof point === 'string') return `not compared: ${point}`;
-        const differences = tableDifferences(await point.hashes, await copyHashes(url));
+        const primary = await point.hashes();
+        const differences = tableDifferences(primary, await copyHashes(url));
         if (differences.length > 0) throw new Error(`${differences.length} tables differ: ${differences.join('; ')}`);
-        return `${(await point.hashes).length} tables with the same rows and contents as the primary at LSN ${point.lsn}`;
+        return `${primary.length} tables with the same rows and contents as the primary at LSN ${point.lsn}`;
       }),
     );
     result.checks.push(
@@ -248,8 +251,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } catch (err) {
     result.error = (err as Error).message;
   } finally {
-    // The primary's reading session ends with its read, even when the drill stopped before it was needed.
-    if (typeof point !== 'string') await point.hashes.catch(() => undefined);
+    if (typeof point !== 'string') await point.close();
     await restored?.postmaster.stop();
     if (result.passed) await rm(intoDir, { recursive: true, force: true });
     else result.keptDataDir = existsSync(intoDir) ? intoDir : null;

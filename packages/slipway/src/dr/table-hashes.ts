@@ -4,7 +4,7 @@ import pg from 'pg';
 // moment (a drill's last check that the restore lost and changed nothing). The moment is agreed on the primary: its
 // writers wait for an instant (SHARE locks, at most `lockTimeoutMs` each) while the WAL position and a snapshot are
 // taken; every commit that touched the tables is then before that position and in the snapshot, every later one after
-// it and not. The snapshot is read by a second session once the locks are gone, while the copy is restored.
+// it and not. A second session imports the snapshot before the locks go, and reads it when asked.
 
 export interface TableHash {
   table: string;
@@ -66,8 +66,10 @@ export interface ComparisonPoint {
   /** The WAL segment holding the first record after it: archived, it lets a recovery reach the point. */
   wal: string;
   walSegmentSize: number;
-  /** The primary's tables as of the point (read once, in the background, from the moment the point is agreed). */
-  hashes: Promise<TableHash[]>;
+  /** The primary's tables as of the point: read once, when first asked (after RTO is measured, so as not to slow it). */
+  hashes(): Promise<TableHash[]>;
+  /** Ends the session that holds the snapshot, read or not. */
+  close(): Promise<void>;
 }
 
 /** Agrees on a comparison point with the primary (`url`: its service database, as superuser). */
@@ -89,9 +91,19 @@ export async function agreeComparisonPoint(url: string, lockTimeoutMs: number): 
     await reader.query(`SET TRANSACTION SNAPSHOT '${point.snapshot}'`);
     await locker.query('COMMIT');
     await locker.end();
-    const hashes = hashesIn(reader, tables).finally(() => reader.end());
-    hashes.catch(() => undefined); // awaited by the drill; never an unhandled rejection meanwhile
-    return { lsn: point.lsn, wal: point.wal, walSegmentSize: Number(point.size), hashes };
+    let read: Promise<TableHash[]> | null = null;
+    let closed: Promise<void> | null = null;
+    return {
+      lsn: point.lsn,
+      wal: point.wal,
+      walSegmentSize: Number(point.size),
+      hashes: () => (read ??= hashesIn(reader, tables)),
+      close: () =>
+        (closed ??= (read ?? Promise.resolve()).then(
+          () => reader.end(),
+          () => reader.end(),
+        )),
+    };
   } catch (err) {
     await locker.end().catch(() => undefined);
     await reader.end().catch(() => undefined);
