@@ -9,6 +9,8 @@ import type { DrillResult } from '../../packages/slipway/src/dr/drill.js';
 import { queryOnce } from '../../packages/slipway/src/dr/sql.js';
 import { finished } from '../helpers/process.js';
 import { switchAndWaitArchived } from '../helpers/wal-archive.js';
+import { startPrometheus } from '../helpers/prometheus.js';
+import { dashboardQueries, slipwayDashboards } from '../../deploy/monitoring/src/dashboards.js';
 import { startSlipwayStack, type SlipwayStack } from '../helpers/slipway-stack.js';
 
 let stack: SlipwayStack;
@@ -214,6 +216,30 @@ async function primaryState(dataDir: string) {
   ).map((r) => `${r.pid} ${r.name}`);
   return { postmaster, connections, entries: readdirSync(dataDir).sort() };
 }
+
+describe('the backups dashboard', () => {
+  it('answers every query with data, from a real Prometheus scraping what slipway up serves', async () => {
+    const line = await stack.up.waitForOutput(/"msg":"backup metrics at /);
+    const target = new URL((JSON.parse(line) as { backupMetrics: string }).backupMetrics).host;
+    const prometheus = await startPrometheus({ 'slipway-backups': [target] });
+    try {
+      await prometheus.until('3 scrapes', async () => {
+        const [count] = (await prometheus.query('count_over_time(up[1m])')).data?.result ?? [];
+        return Number(count?.value[1] ?? 0) >= 3;
+      });
+      const queries = Object.values(slipwayDashboards()).flatMap(dashboardQueries);
+      expect(queries.length).toBeGreaterThan(8);
+      const empty = [];
+      for (const { panel, expr } of queries) {
+        const answer = await prometheus.query(expr.replaceAll('$__rate_interval', '30s'));
+        if (answer.status !== 'success' || !answer.data?.result.length) empty.push(`${panel}: ${expr} (${answer.error ?? 'no data'})`);
+      }
+      expect(empty).toEqual([]);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+});
 
 describe('slipway reindex', () => {
   it("rebuilds the service's read model from its source of truth on the running database, and names what is missing", async () => {

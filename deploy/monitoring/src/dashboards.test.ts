@@ -2,12 +2,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dashboardQueries, streamsDashboards } from './dashboards.js';
+import { allDashboards, dashboardQueries } from './dashboards.js';
 
 const FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboards');
-const boards = streamsDashboards();
+const boards = allDashboards();
 
-describe('the streams dashboards', () => {
+describe('the dashboards', () => {
   it('are what deploy/monitoring/dashboards holds (run `npm run dashboards` after changing them)', () => {
     const files = readdirSync(FOLDER).filter((f) => f.endsWith('.json'));
     expect(files.sort()).toEqual(Object.keys(boards).sort());

@@ -1,6 +1,7 @@
-// The streams dashboards, built with Grafana's foundation SDK. `npm run dashboards` writes them as JSON into
-// deploy/monitoring/dashboards/, which Grafana provisioning (compose.observability.yml) and the Kubernetes
-// dashboard ConfigMaps load; a test fails when the JSON there is not what this file builds.
+// The streams dashboards and Slipway's own (backups and drills), built with Grafana's foundation SDK.
+// `npm run dashboards` writes them as JSON into deploy/monitoring/dashboards/, which Grafana provisioning
+// (compose.observability.yml) loads, and the chart's dashboard ConfigMaps the streams ones; a test fails when the JSON
+// there is not what this file builds.
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import { DashboardBuilder, DatasourceVariableBuilder, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
@@ -270,13 +271,115 @@ function databaseAndWorker(): Dashboard {
     .build();
 }
 
-/** The dashboards by file name. */
+/** What `slipway up` serves on backup.metricsPort: base backups, WAL archiving and restore drills. */
+function backups(): Dashboard {
+  const newestBackupAge = 'time() - max(slipway_backup_last_success_timestamp_seconds)';
+  const lastDrillAge = 'time() - max(slipway_drill_last_timestamp_seconds)';
+  return dashboard(
+    'slipway-backups',
+    'Slipway / Backups and restore drills',
+    'Base backups, WAL archiving and restore drills of the embedded database: what can be restored, and how fast.',
+  )
+    .withRow(new RowBuilder('Now'))
+    .withPanel(stat('Newest backup', 's', 'Time since the newest base backup ended.', query(newestBackupAge, 'age')))
+    .withPanel(
+      stat(
+        'Last drill',
+        'none',
+        'Whether the last restore drill passed (1) or failed (0).',
+        query('min(slipway_drill_last_success)', 'passed'),
+      ),
+    )
+    .withPanel(
+      stat(
+        'RTO',
+        's',
+        "The last drill's recovery time: from the restore's start to the copy answering.",
+        query('max(slipway_drill_rto_seconds)', 'RTO'),
+      ),
+    )
+    .withPanel(
+      stat(
+        'RPO',
+        's',
+        "The last drill's recovery point: the commits the copy lacked, in seconds.",
+        query('max(slipway_drill_rpo_seconds)', 'RPO'),
+      ),
+    )
+    .withRow(new RowBuilder('WAL archiving'))
+    .withPanel(
+      timeseries(
+        'Archive lag',
+        's',
+        'The last commit minus the last archived WAL file: what a loss now would cost (alert: SlipwayWalArchiveLagging).',
+        query('max(slipway_wal_archive_lag_seconds)', 'lag'),
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Segments archived and failed',
+        'ops',
+        'WAL files archived per second, and failed attempts (alert: SlipwayWalArchivingFailing).',
+        query('sum(rate(slipway_wal_archived_segments[$__rate_interval]))', 'archived/s'),
+        query('sum(rate(slipway_wal_archive_failures[$__rate_interval]))', 'failed/s'),
+      ),
+    )
+    .withRow(new RowBuilder('Backups and drills'))
+    .withPanel(
+      timeseries(
+        'Base backups',
+        's',
+        'Time since the newest base backup, against its schedule (alert: SlipwayBackupTooOld at 1.5 times).',
+        query(newestBackupAge, 'newest backup'),
+        query('max(slipway_backup_schedule_seconds)', 'schedule'),
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Backups kept',
+        'bytes',
+        'Bytes the kept base backups take in the repository.',
+        query('max(slipway_backup_stored_bytes)', 'stored'),
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Drill RTO and RPO',
+        's',
+        'Recovery time and recovery point of the last drill, as they change drill after drill.',
+        query('max(slipway_drill_rto_seconds)', 'RTO'),
+        query('max(slipway_drill_rpo_seconds)', 'RPO'),
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Drills',
+        's',
+        'Time since the last drill, against its schedule (alert: SlipwayDrillTooOld).',
+        query(lastDrillAge, 'last drill'),
+        query('max(slipway_drill_schedule_seconds)', 'schedule'),
+      ),
+    )
+    .build();
+}
+
+/** The streams service's dashboards by file name. */
 export function streamsDashboards(): Record<string, Dashboard> {
   return {
     'streams-overview.json': overview(),
     'streams-business.json': business(),
     'streams-database-worker.json': databaseAndWorker(),
   };
+}
+
+/** Slipway's own dashboards (what `slipway up` serves beside the service) by file name. */
+export function slipwayDashboards(): Record<string, Dashboard> {
+  return { 'slipway-backups.json': backups() };
+}
+
+/** Every dashboard deploy/monitoring/dashboards holds. */
+export function allDashboards(): Record<string, Dashboard> {
+  return { ...streamsDashboards(), ...slipwayDashboards() };
 }
 
 /** A dashboard file's text: two-space JSON with a final newline. */

@@ -1,14 +1,14 @@
-// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/, then copies them
-// and the alert rules into the Helm chart's files/ (a chart can only read files inside itself).
+// Writes the dashboards of dashboards.ts into deploy/monitoring/dashboards/, then copies the service's dashboards
+// and alert rules into the Helm chart's files/ (a chart can only read files inside itself).
 //   npm run dashboards
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dashboardJson, streamsDashboards } from './dashboards.js';
+import { allDashboards, dashboardJson } from './dashboards.js';
 
 const monitoring = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const folder = path.join(monitoring, 'dashboards');
-for (const [file, board] of Object.entries(streamsDashboards())) {
+for (const [file, board] of Object.entries(allDashboards())) {
   writeFileSync(path.join(folder, file), dashboardJson(board));
   console.log(`wrote ${path.join(folder, file)}`);
 }
@@ -16,7 +16,8 @@ for (const [file, board] of Object.entries(streamsDashboards())) {
 const chartFiles = path.resolve(monitoring, '../helm/streams/files');
 for (const kind of ['dashboards', 'rules']) {
   mkdirSync(path.join(chartFiles, kind), { recursive: true });
-  for (const file of readdirSync(path.join(monitoring, kind)).filter((f) => /\.(json|yml)$/.test(f))) {
+  // The service's own only: Slipway's backup dashboard and rules watch `slipway up`, which a cluster does not run.
+  for (const file of readdirSync(path.join(monitoring, kind)).filter((f) => /^streams.*\.(json|yml)$/.test(f))) {
     copyFileSync(path.join(monitoring, kind, file), path.join(chartFiles, kind, file));
   }
 }

@@ -104,7 +104,7 @@ export function registerBackupMetrics(metrics: Metrics, sources: BackupMetricSou
       g.set(drill()?.passed ? 1 : 0);
     },
   );
-  metrics.gauge('slipway_drill_rto_seconds', "The last drill's recovery time: from its start to the copy answering.", [], (g) => {
+  metrics.gauge('slipway_drill_rto_seconds', "The last drill's recovery time: from the restore's start to the copy answering.", [], (g) => {
     const rto = drill()?.rtoSeconds;
     if (rto !== undefined && rto !== null) g.set(rto);
   });
