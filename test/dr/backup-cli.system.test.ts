@@ -281,6 +281,9 @@ describe('an in-place restore (--in-place --yes)', () => {
     await sql(primaryUrl, `SELECT pg_create_restore_point('before-damage')`);
     await sql(primaryUrl, `DELETE FROM dr_marker; INSERT INTO dr_marker VALUES ('after the damage')`);
     await archived();
+    // A backup of the damaged state: after the in-place restore it lies on a replaced timeline, and restores must not
+    // start from it.
+    expect((await stack.slipway(['backup', '--json'])).code).toBe(0);
     const clusterDir = path.join(stack.stateDir, 'postgres');
     const served = await primaryState(clusterDir);
 
@@ -299,6 +302,15 @@ describe('an in-place restore (--in-place --yes)', () => {
 
     stack.up.kill('SIGTERM');
     await stack.up.exited;
+    // A refused restore leaves the folder as it was, and nothing beside it.
+    const clusterEntries = readdirSync(clusterDir).sort();
+    const refused = await stack.slipway(['restore', '--to', '2020-01-01T00:00:00Z', '--in-place', '--yes']);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/is before the oldest backup/),
+    });
+    expect(readdirSync(clusterDir).sort()).toEqual(clusterEntries);
+    expect(readdirSync(stack.stateDir).filter((name) => name.startsWith('postgres.'))).toEqual(['postgres.json']);
     const inPlace = await stack.slipway(['restore', '--to', 'before-damage', '--in-place', '--yes', '--json']);
     expect(inPlace.code, inPlace.stderr).toBe(0);
     const result = JSON.parse(inPlace.stdout) as { keptDir: string; historyFiles: string[]; dataDir: string };

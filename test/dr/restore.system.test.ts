@@ -194,15 +194,21 @@ describe('a restore that cannot be trusted is refused', () => {
     await expect(restoreTo('latest', copy)).rejects.toThrow(/has lost its backup_label/);
   });
 
-  it('with one archived WAL segment changed, naming the segment', async () => {
+  it('with one archived WAL segment changed, naming the segment, wherever the recovery meets it', async () => {
     const copy = await copyOfRepository();
+    const damage = (name: string) => {
+      const file = path.join(copy.location, 'wal', name);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+      writeFileSync(file, bytes);
+    };
+    // A segment after the first: the spool has handed the recovery others before it meets this one.
+    const later = `${targets.untilWal!.slice(0, 16)}${(Number.parseInt(targets.untilWal!.slice(16), 16) + 1).toString(16).toUpperCase().padStart(8, '0')}`;
+    damage(later);
+    await expect(restoreTo('latest', copy)).rejects.toThrow(new RegExp(`wal/${later}: .*authentication failed`));
     // The first segment the backup needs.
-    const segment = `wal/${backup.startWal}`;
-    const file = path.join(copy.location, segment);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
-    writeFileSync(file, bytes);
-    await expect(restoreTo('latest', copy)).rejects.toThrow(new RegExp(`${segment}: .*authentication failed`));
+    damage(backup.startWal);
+    await expect(restoreTo('latest', copy)).rejects.toThrow(new RegExp(`wal/${backup.startWal}: .*authentication failed`));
   });
 
   it('with one backup file changed, naming the file', async () => {

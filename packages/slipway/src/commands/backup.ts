@@ -3,7 +3,7 @@ import path from 'node:path';
 import { embeddedClusterDir, embeddedPostgresRunning, readEmbeddedState } from '@slipway/runtime';
 import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
-import { drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
+import { checkMark, drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
 import { timestampId } from '../dr/sql.js';
 import { isSegment } from '../dr/wal.js';
@@ -204,14 +204,20 @@ async function restoreInPlaceCommand(
   opts: RestoreCommandOptions,
 ): Promise<number> {
   const dataDir = databaseDir(loaded);
-  if (runningInstance(loaded.stateDir) || (await embeddedPostgresRunning(dataDir)))
-    throw new AlreadyRunningError(
-      `--in-place: the database of ${dataDir} is being served; stop it first (slipway down), then restore in place`,
-    );
+  // The password of the restored cluster is the original's, which slipway up reads from here: without it, nothing could use it.
+  await embeddedDatabase(loaded);
+  const assertStopped = async () => {
+    if (runningInstance(loaded.stateDir) || (await embeddedPostgresRunning(dataDir)))
+      throw new AlreadyRunningError(
+        `--in-place: the database of ${dataDir} is being served; stop it first (slipway down), then restore in place`,
+      );
+  };
+  await assertStopped();
   const started = Date.now();
   const result = await restoreInPlace({
     setup,
     target,
+    assertStopped,
     clusterDir: embeddedClusterDir(dataDir),
     onProgress: (line) => {
       if (!opts.json) out.write(`  ${line}\n`);
@@ -265,7 +271,7 @@ export async function drillCommand(loaded: LoadedConfig, opts: { json: boolean }
   writeFileSync(report, renderDrillReport(history));
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else {
-    for (const c of result.checks) out.write(`${c.passed ? '✔' : '✖'} ${c.name}: ${c.detail} (${formatDuration(c.ms)})\n`);
+    for (const c of result.checks) out.write(`${checkMark(c)} ${c.name}: ${c.detail} (${formatDuration(c.ms)})\n`);
     if (result.error) out.write(`✖ ${result.error}\n`);
     const rpo =
       result.rpoSeconds === null ? 'unknown (slipway up not running, or commit times not tracked)' : `${result.rpoSeconds.toFixed(1)} s`;

@@ -29,6 +29,8 @@ export async function restoreInPlace(options: {
   target: RecoveryTarget;
   /** The cluster folder to replace (its server must be stopped). */
   clusterDir: string;
+  /** Throws when something serves the folder now: asked again just before it is replaced (a restore takes a while). */
+  assertStopped(): Promise<void>;
   onProgress?(line: string): void;
 }): Promise<InPlaceRestore> {
   const say = options.onProgress ?? (() => undefined);
@@ -55,12 +57,19 @@ export async function restoreInPlace(options: {
     say(`timeline history ${historyFiles.join(', ') || '(none)'} in the repository`);
   } catch (err) {
     await rm(restoring, { recursive: true, force: true });
+    await rm(`${restoring}.wal-spool`, { recursive: true, force: true });
     if (err instanceof RestoreRefusedError) throw err;
     throw new RestoreRefusedError(`the in-place restore stopped before touching ${options.clusterDir}: ${(err as Error).message}`);
   }
+  await options.assertStopped();
   const hadFolder = existsSync(options.clusterDir);
   if (hadFolder) await rename(options.clusterDir, kept);
-  await rename(restoring, options.clusterDir);
+  try {
+    await rename(restoring, options.clusterDir);
+  } catch (err) {
+    if (hadFolder) await rename(kept, options.clusterDir);
+    throw err;
+  }
   say(`${options.clusterDir} replaced${hadFolder ? `; the folder it replaced is kept in ${kept}` : ''}`);
   return { backup, keptDir: hadFolder ? kept : null, historyFiles };
 }

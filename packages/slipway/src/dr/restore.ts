@@ -106,6 +106,41 @@ export interface RecoveryRun {
   untilWal?: string | undefined;
 }
 
+/** The newest timeline in the archive, and where it left each of its ancestors (from its history file). */
+export interface TimelineHistory {
+  timeline: number;
+  /** Ancestor timeline → the LSN where the newest timeline's line of history left it. */
+  leftAt: Map<number, bigint>;
+}
+
+export async function newestTimeline(repository: BackupRepository, key: Buffer | null): Promise<TimelineHistory | null> {
+  const newest = (await repository.list('wal')).filter((k) => /^wal\/[0-9A-F]{8}\.history$/.test(k)).at(-1);
+  if (!newest) return null;
+  const leftAt = new Map<number, bigint>();
+  // Lines of "<parent timeline> <switch LSN> <reason>", tab-separated; # comments.
+  for (const line of open(await repository.get(newest), key, newest)
+    .toString('utf8')
+    .split('\n')) {
+    const [parent, lsn] = line.trim().split(/\s+/);
+    if (parent && lsn && /^\d+$/.test(parent)) leftAt.set(Number(parent), lsnValue(lsn));
+  }
+  return { timeline: Number.parseInt(newest.slice('wal/'.length, 'wal/'.length + 8), 16), leftAt };
+}
+
+/**
+ * The backups a recovery that follows the newest timeline can start from: those on it, and those that ended on an
+ * ancestor before the newest line of history left it. (After an in-place restore to an earlier point, backups taken
+ * on the replaced timeline after that point lead elsewhere.)
+ */
+export function onNewestTimeline(backups: BackupManifest[], history: TimelineHistory | null): BackupManifest[] {
+  if (!history) return backups;
+  return backups.filter((b) => {
+    if (b.timeline === history.timeline) return true;
+    const left = history.leftAt.get(b.timeline);
+    return left !== undefined && lsnValue(b.stopLsn) <= left;
+  });
+}
+
 function recoverySettings(run: RecoveryRun): string[] {
   const { target } = run;
   const settings: Record<string, string> = {
@@ -147,6 +182,8 @@ export interface RestoredServer {
   log: string[];
   /** WAL segments the recovery took from the spool (wal-spool.ts) rather than fetching them itself. */
   walFromSpool: number;
+  /** Paused at its target, readable and not promoted (RestoreOptions.pause), so recoverFurther can go on. */
+  paused: boolean;
 }
 
 /** A path inside the data folder, as a manifest lists it: relative, without `.` or `..` parts. */
@@ -181,7 +218,14 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   const existing = await readdir(options.intoDir).catch(() => []);
   if (existing.length > 0)
     throw new RestoreRefusedError(`--into: ${options.intoDir} is not empty; a restore never writes over a data folder`);
-  const backup = chooseBackup(await listBackups(options.repository, options.key), options.target);
+  const all = await listBackups(options.repository, options.key);
+  const history = await newestTimeline(options.repository, options.key);
+  const usable = onNewestTimeline(all, history);
+  if (all.length > 0 && usable.length === 0)
+    throw new RestoreRefusedError(
+      `no base backup lies on the history of timeline ${history!.timeline}, the newest in the archive (the backups were taken on a timeline a restore replaced): run slipway backup`,
+    );
+  const backup = chooseBackup(usable, options.target);
   say(`base backup ${backup.id} (ended ${backup.stoppedAt}, LSN ${backup.stopLsn}) for ${describeTarget(options.target)}`);
   // Without backup_label PostgreSQL would start from the copy's last checkpoint, not the backup's start, and come up
   // quietly missing what changed in between: no label, no restore.
@@ -223,9 +267,14 @@ export async function recoverFurther(
   return { ...server, ...(await recover(options, server, owner, run)) };
 }
 
-/** Waits for a line in PostgreSQL's output; fails when the server exits first. */
-async function logged(log: string[], line: string, postmaster: Postmaster): Promise<void> {
-  while (!log.some((l) => l.includes(line))) {
+/**
+ * Whether a recovery asked to pause at its target did (true), or promoted (false): PostgreSQL promotes instead when
+ * the target comes before hot standby could start. Fails when the server exits first.
+ */
+async function pausedOrPromoted(log: string[], postmaster: Postmaster): Promise<boolean> {
+  for (;;) {
+    if (log.some((l) => l.includes('pausing at the end of recovery'))) return true;
+    if (log.some((l) => l.includes('selected new timeline ID'))) return false;
     if (!isProcessAlive(postmaster.pid)) throw new Error('postgres exited');
     await sleep(20);
   }
@@ -237,7 +286,7 @@ async function recover(
   server: { backup: BackupManifest; dataDir: string; port: number },
   owner: { uid: number; gid: number } | null,
   run: RecoveryRun,
-): Promise<{ postmaster: Postmaster; log: string[]; walFromSpool: number }> {
+): Promise<{ postmaster: Postmaster; log: string[]; walFromSpool: number; paused: boolean }> {
   const say = options.onProgress ?? (() => undefined);
   const spool = await startWalSpool({
     repository: options.repository,
@@ -250,6 +299,7 @@ async function recover(
   const restoreCommand = walCommandLine(options, 'fetch', { untilWal: run.untilWal, spool: spool.dir });
   const log: string[] = [];
   let postmaster: Postmaster | null = null;
+  let paused = false;
   try {
     postmaster = await startPostmaster({
       databaseDir: server.dataDir,
@@ -268,7 +318,7 @@ async function recover(
       onOutput: (text) => log.push(...text.split('\n').filter(Boolean)),
       readOnly: run.pause === true,
     });
-    if (run.pause) await logged(log, 'pausing at the end of recovery', postmaster);
+    paused = run.pause === true && (await pausedOrPromoted(log, postmaster));
   } catch {
     await postmaster?.stop();
     await spool.close();
@@ -277,10 +327,10 @@ async function recover(
   }
   const walFromSpool = await spool.close();
   say(
-    `recovered to ${describeTarget(run.target)} and ${run.pause ? 'paused there (readable, not promoted)' : 'promoted'}: server on port ${server.port} ` +
+    `recovered to ${describeTarget(run.target)} and ${paused ? 'paused there (readable, not promoted)' : 'promoted'}: server on port ${server.port} ` +
       `(${walFromSpool} WAL segments fetched ahead of the recovery)`,
   );
-  return { postmaster, log, walFromSpool };
+  return { postmaster, log, walFromSpool, paused };
 }
 
 /** The restored server is out of recovery (promoted onto its own timeline). */

@@ -2,7 +2,7 @@ import pg from 'pg';
 
 // Row counts and a content hash per table, on the primary as of one moment and on a copy recovered to exactly that
 // moment (a drill's last check that the restore lost and changed nothing). The moment is agreed on the primary: its
-// writers wait for an instant (SHARE locks, at most `lockTimeoutMs` each) while the WAL position and a snapshot are
+// writers wait for an instant (SHARE locks, at most `lockTimeoutMs` in all) while the WAL position and a snapshot are
 // taken; every commit that touched the tables is then before that position and in the snapshot, every later one after
 // it and not. A second session imports the snapshot before the locks go, and reads it when asked.
 
@@ -29,6 +29,8 @@ const RENDERING = [
 
 const connect = async (url: string) => {
   const client = new pg.Client({ connectionString: url, application_name: 'slipway drill' });
+  // A server that ends the session (a restart, pg_terminate_backend) fails the query in flight, never the process.
+  client.on('error', () => undefined);
   await client.connect();
   return client;
 };
@@ -39,21 +41,22 @@ async function hashesIn(client: pg.Client, tables: string[]): Promise<TableHash[
   const hashes: TableHash[] = [];
   for (const table of tables) {
     const { rows } = await client.query<{ rows: string; hash: string }>(
-      `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS hash FROM ${table} t`,
+      `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(ROW(r.*)::text, 0)), 0)::text AS hash FROM ${table} r`,
     );
     hashes.push({ table, rows: rows[0]!.rows, hash: rows[0]!.hash });
   }
   return hashes;
 }
 
-/** Every table of the copy's database, read in one snapshot. */
-export async function copyHashes(url: string): Promise<TableHash[]> {
+/** The primary's compared tables, in the copy, in one snapshot; a table the copy lacks is left out (and shows as missing). */
+export async function copyHashes(url: string, tables: string[]): Promise<TableHash[]> {
   const client = await connect(url);
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const present = new Set((await client.query<{ name: string }>(TABLES)).rows.map((r) => r.name));
     return await hashesIn(
       client,
-      (await client.query<{ name: string }>(TABLES)).rows.map((r) => r.name),
+      tables.filter((t) => present.has(t)),
     );
   } finally {
     await client.end();
@@ -66,7 +69,12 @@ export interface ComparisonPoint {
   /** The WAL segment holding the first record after it: archived, it lets a recovery reach the point. */
   wal: string;
   walSegmentSize: number;
-  /** The primary's tables as of the point: read once, when first asked (after RTO is measured, so as not to slow it). */
+  /** The tables locked and compared. */
+  tables: string[];
+  /**
+   * The primary's tables as of the point: read once, when first asked (after RTO is measured, so as not to slow it);
+   * the session ends as soon as they are read.
+   */
   hashes(): Promise<TableHash[]>;
   /** Ends the session that holds the snapshot, read or not. */
   close(): Promise<void>;
@@ -74,13 +82,17 @@ export interface ComparisonPoint {
 
 /** Agrees on a comparison point with the primary (`url`: its service database, as superuser). */
 export async function agreeComparisonPoint(url: string, lockTimeoutMs: number): Promise<ComparisonPoint> {
-  const locker = await connect(url);
-  const reader = await connect(url);
+  let locker: pg.Client | null = null;
+  let reader: pg.Client | null = null;
   try {
+    locker = await connect(url);
+    reader = await connect(url);
     const tables = (await reader.query<{ name: string }>(TABLES)).rows.map((r) => r.name);
-    // The snapshot of a REPEATABLE READ transaction is taken by its first query, so after the locks.
+    // The snapshot of a REPEATABLE READ transaction is taken by its first query, so after the locks. Writers wait for
+    // the LOCK statement at most `lockTimeoutMs` in all.
     await locker.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     await locker.query(`SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`);
+    await locker.query(`SET LOCAL statement_timeout = ${Math.round(lockTimeoutMs)}`);
     if (tables.length > 0) await locker.query(`LOCK TABLE ${tables.join(', ')} IN SHARE MODE`);
     const { rows } = await locker.query<{ lsn: string; wal: string; snapshot: string; size: string }>(
       `SELECT pg_current_wal_insert_lsn()::text AS lsn, pg_walfile_name(pg_current_wal_insert_lsn() + 1) AS wal,
@@ -91,22 +103,24 @@ export async function agreeComparisonPoint(url: string, lockTimeoutMs: number): 
     await reader.query(`SET TRANSACTION SNAPSHOT '${point.snapshot}'`);
     await locker.query('COMMIT');
     await locker.end();
+    const session = reader;
     let read: Promise<TableHash[]> | null = null;
-    let closed: Promise<void> | null = null;
+    let ended: Promise<void> | null = null;
+    const end = () => (ended ??= session.end().catch(() => undefined));
     return {
       lsn: point.lsn,
       wal: point.wal,
       walSegmentSize: Number(point.size),
-      hashes: () => (read ??= hashesIn(reader, tables)),
-      close: () =>
-        (closed ??= (read ?? Promise.resolve()).then(
-          () => reader.end(),
-          () => reader.end(),
-        )),
+      tables,
+      hashes: () => (read ??= hashesIn(session, tables).finally(end)),
+      close: async () => {
+        await read?.catch(() => undefined);
+        await end();
+      },
     };
   } catch (err) {
-    await locker.end().catch(() => undefined);
-    await reader.end().catch(() => undefined);
+    await locker?.end().catch(() => undefined);
+    await reader?.end().catch(() => undefined);
     throw err;
   }
 }

@@ -45,9 +45,11 @@ export async function startWalSpool(options: {
   ahead?: number;
 }): Promise<WalSpool> {
   const ahead = options.ahead ?? 8;
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
-  if (options.owner) await chown(options.dir, options.owner.uid, options.owner.gid);
   const segments = segmentsFrom(await options.repository.list('wal'), options.firstWal, options.untilWal);
+  // Whatever a killed run left there is not this recovery's.
+  await rm(options.dir, { recursive: true, force: true });
+  await mkdir(options.dir, { mode: 0o700 });
+  if (options.owner) await chown(options.dir, options.owner.uid, options.owner.gid);
   let closed = false;
   let written = 0;
   let dropped = 0;
@@ -63,10 +65,14 @@ export async function startWalSpool(options: {
       const want = await wanted();
       if (want) {
         for (const name of await spooled())
-          if (name.slice(8) < want) {
-            await rm(path.join(options.dir, name), { force: true });
+          if (
+            name.slice(8) < want &&
+            (await rm(path.join(options.dir, name)).then(
+              () => true,
+              () => false,
+            ))
+          )
             dropped++;
-          }
         while (next < segments.length && segments[next]!.slice(8) < want) next++;
       }
       if (next >= segments.length) return;

@@ -1,4 +1,4 @@
-import type { DrillResult } from '../dr/drill.js';
+import { checkMark, type DrillResult } from '../dr/drill.js';
 import { formatDuration } from '../format.js';
 import { esc, page, utc } from './html.js';
 
@@ -43,7 +43,7 @@ export function renderDrillReport(history: DrillResult[]): string {
   const checks = last.checks
     .map(
       (c) =>
-        `<tr class="${c.passed ? 'ok' : 'fail'}"><td><span class="mark">${c.passed ? '✔' : '✖'}</span> ${esc(c.name)}</td><td>${esc(c.detail)}</td><td>${esc(formatDuration(c.ms))}</td></tr>`,
+        `<tr class="${c.passed ? 'ok' : 'fail'}"><td><span class="mark">${checkMark(c)}</span> ${esc(c.name)}</td><td>${esc(c.detail)}</td><td>${esc(formatDuration(c.ms))}</td></tr>`,
     )
     .join('\n');
   const rows = history
