@@ -227,10 +227,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     const copyLast = await lastReplayed(urlOn(restored.port));
     if (primaryLast !== null && copyLast !== null) result.rpoSeconds = Math.max(0, primaryLast - copyLast) / 1000;
     say(`copy answering after ${result.rtoSeconds.toFixed(1)} s; checking it`);
-    // The primary's tables are read now, beside the recovery on to the comparison point.
     // A copy that could not pause (PostgreSQL promotes instead while hot standby is not yet possible) stays where it is.
     const comparable = typeof point === 'string' ? point : further && !restored.paused ? 'the copy promoted instead of pausing' : point;
-    if (typeof comparable !== 'string') comparable.hashes().catch(() => undefined); // awaited below (the same read)
+    // The primary's tables are read from now on, beside the recovery on to the comparison point (awaited below).
+    if (typeof comparable !== 'string') comparable.hashes().catch(() => undefined);
     if (further && restored.paused) {
       restored = await recoverFurther(restored, repository, { target: parseTarget(further.lsn), inclusive: false });
     }
