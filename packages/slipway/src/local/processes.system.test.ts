@@ -61,8 +61,14 @@ function supervise(spec: ProcessSpec): Omit<Harness, 'port'> {
   return { proc, events, output };
 }
 
+/**
+ * A port for a fake service from below the ephemeral range (32768 and up here), which every other process draws its
+ * free ports from: the test lanes running beside this one cannot take it between the pick and the bind (they once did).
+ */
+const servicePort = () => findFreePort({ range: [20_000, 32_000] });
+
 async function launch(env: Record<string, string>, overrides: Partial<ProcessSpec> = {}): Promise<Harness> {
-  const port = await findFreePort();
+  const port = await servicePort();
   const harness = supervise(specFor(port, env, overrides));
   harness.proc.start();
   return { ...harness, port };
@@ -278,7 +284,7 @@ describe('ManagedProcess', { timeout: 20_000 }, () => {
 
   it('adopts a process an earlier supervisor started, follows its output, and stops it', async () => {
     // What a supervisor that died leaves: the service in its own session, writing to its output files.
-    const port = await findFreePort();
+    const port = await servicePort();
     const spec = specFor(port, {});
     const fds = [openSync(spec.output.stdout, 'a'), openSync(spec.output.stderr, 'a')];
     const orphan = spawn(process.execPath, [FIXTURE], { env: spec.env, detached: true, stdio: ['ignore', fds[0]!, fds[1]!] });
