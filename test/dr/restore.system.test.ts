@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresUserIds, startEmbeddedPostgres, type EmbeddedPostgresServer } from '@slipway/runtime';
+import { postgresOwner, startEmbeddedPostgres, type EmbeddedPostgresServer } from '@slipway/runtime';
 import { listBackups, takeBaseBackup, type BackupManifest } from '../../packages/slipway/src/dr/base-backup.js';
 import { FolderRepository } from '../../packages/slipway/src/dr/repository.js';
 import { parseTarget, restore, promoted, type RestoredServer } from '../../packages/slipway/src/dr/restore.js';
@@ -65,8 +65,8 @@ async function copyOfRepository(): Promise<FolderRepository> {
   const copy = mkdtempSync(path.join(dir, 'damaged-'));
   cpSync(repoDir, copy, { recursive: true });
   chmodSync(copy, 0o755);
-  const ids = await postgresUserIds();
-  if ('uid' in ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, copy]);
+  const owner = await postgresOwner();
+  if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, copy]);
   return new FolderRepository(copy);
 }
 
@@ -78,10 +78,10 @@ beforeAll(async () => {
   mkdirSync(repoDir);
   keyFile = path.join(dir, 'backup.key');
   writeFileSync(keyFile, KEY, { mode: 0o600 });
-  const ids = await postgresUserIds();
-  if ('uid' in ids) {
-    chownSync(repoDir, ids.uid as number, ids.gid as number);
-    chownSync(keyFile, ids.uid as number, ids.gid as number);
+  const owner = await postgresOwner();
+  if (owner) {
+    chownSync(repoDir, owner.uid, owner.gid);
+    chownSync(keyFile, owner.uid, owner.gid);
   }
   const archive = walCommandLine({ repository: new FolderRepository(repoDir), keyFile }, 'push');
   primary = await startEmbeddedPostgres({

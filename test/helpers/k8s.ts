@@ -6,6 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { ROOT } from './process.js';
 
 export const CHART = path.join(ROOT, 'deploy/helm/streams');
+/** The chart's values files, each rendered on its own (values.yaml alone, and under each environment's). */
+export const VALUES_FILES = ['values.yaml', 'values-dev.yaml', 'values-staging.yaml', 'values-prod.yaml'];
 // values-dev.yaml makes the chart's own Secret, which needs a URL and a token file.
 export const DEV_SECRETS = [
   '--set',

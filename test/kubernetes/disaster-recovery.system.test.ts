@@ -11,10 +11,20 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureK8sTools } from '../../scripts/k8s-tools.mjs';
 import { createTestDatabase } from '../helpers/database.js';
-import { CHART, parseDocs, podSpec, policyViolations, renderChart, runTool, runToolOk, validateDoc, type K8sDoc } from '../helpers/k8s.js';
+import {
+  CHART,
+  parseDocs,
+  podSpec,
+  policyViolations,
+  renderChart,
+  runTool,
+  runToolOk,
+  validateDoc,
+  VALUES_FILES,
+  type K8sDoc,
+} from '../helpers/k8s.js';
 import { ensureDebianPackage, ROOT } from '../helpers/process.js';
 
-const VALUES_FILES = ['values.yaml', 'values-dev.yaml', 'values-staging.yaml', 'values-prod.yaml'];
 const CLOUDNATIVEPG = [
   '--set',
   'cloudnativepg.enabled=true',

@@ -7,10 +7,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureK8sTools } from '../../scripts/k8s-tools.mjs';
-import { CHART, DEV_SECRETS, parseDocs, policyViolations, renderChart, runTool, validateDoc, type K8sDoc } from '../helpers/k8s.js';
+import {
+  CHART,
+  DEV_SECRETS,
+  parseDocs,
+  policyViolations,
+  renderChart,
+  runTool,
+  validateDoc,
+  VALUES_FILES,
+  type K8sDoc,
+} from '../helpers/k8s.js';
 import { ROOT } from '../helpers/process.js';
 
-const VALUES_FILES = ['values.yaml', 'values-dev.yaml', 'values-staging.yaml', 'values-prod.yaml'];
 // The switches that add objects: every optional template rendered at least once.
 const ALL_ON = [
   '--set',

@@ -14,5 +14,5 @@ export * from './shutdown.js';
 export * from './service.js';
 export * from './tracing.js';
 export * from './embedded-postgres.js';
-export { isProcessAlive, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Postmaster } from './postmaster.js';
+export { isProcessAlive, LOOPBACK_ONLY, postgresOwner, startPostmaster, type Postmaster } from './postmaster.js';
 export { findFreePort } from './free-port.js';

@@ -26,12 +26,20 @@ export async function postgresBinary(): Promise<string> {
   return ((await import(pathToFileURL(entry).href)) as { postgres: string }).postgres;
 }
 
-/** Postgres refuses to run as root: then it runs as the `postgres` system user. */
-export async function postgresUserIds(): Promise<{ uid: number; gid: number } | Record<string, never>> {
-  if (process.getuid?.() !== 0) return {};
-  const run = promisify(execFile);
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
+let owner: Promise<{ uid: number; gid: number } | null> | null = null;
+
+/**
+ * The user PostgreSQL runs as when it is not this process's: Postgres refuses to run as root, so then it runs as the
+ * `postgres` system user, which must own its folders. Asked of the system once.
+ */
+export function postgresOwner(): Promise<{ uid: number; gid: number } | null> {
+  owner ??= (async () => {
+    if (process.getuid?.() !== 0) return null;
+    const run = promisify(execFile);
+    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
+  })();
+  return owner;
 }
 
 /**
@@ -48,7 +56,7 @@ export async function startPostmaster(options: {
   readOnly?: boolean;
 }): Promise<Postmaster> {
   const child = spawn(await postgresBinary(), ['-D', options.databaseDir, '-p', String(options.port), ...options.flags], {
-    ...(await postgresUserIds()),
+    ...(await postgresOwner()),
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
     // English messages: the ready line below is how start-up is detected.

@@ -5,8 +5,8 @@ import { embeddedDataDir, type LoadedConfig } from '../config/config.js';
 import { BackupRefusedError, listBackups, takeBaseBackup, type BackupManifest } from '../dr/base-backup.js';
 import { checkMark, drillHistoryPath, runDrill, type DrillResult } from '../dr/drill.js';
 import { pruneRepository } from '../dr/retention.js';
-import { timestampId } from '../dr/sql.js';
-import { isSegment } from '../dr/wal.js';
+import { loopbackUrl, timestampId } from '../dr/sql.js';
+import { archivedSegments } from '../dr/wal.js';
 import { restoreInPlace } from '../dr/in-place.js';
 import { describeTarget, parseTarget, restore, type RecoveryTarget } from '../dr/restore.js';
 import { archivingInto, BackupNotConfiguredError, backupSetup, type BackupSetup } from '../dr/settings.js';
@@ -48,7 +48,7 @@ async function embeddedDatabase(loaded: LoadedConfig) {
 async function runningPrimaryUrl(loaded: LoadedConfig): Promise<string | null> {
   const state = await readEmbeddedState(databaseDir(loaded));
   if (!state || !runningInstance(loaded.stateDir)) return null;
-  return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/postgres`;
+  return loopbackUrl(state.port, 'postgres', state);
 }
 
 /** `slipway backup`: a base backup of the running embedded database, then retention (backup.keep). */
@@ -109,7 +109,7 @@ export async function backupsCommand(loaded: LoadedConfig, opts: { json: boolean
   const setup = await backupSetup(loaded);
   const backups = await listBackups(setup.repository, setup.seal.key);
   // Segments only: timeline histories and backup history files are listed beside them.
-  const wal = (await setup.repository.list('wal')).map((k) => k.slice('wal/'.length)).filter(isSegment);
+  const wal = await archivedSegments(setup.repository);
   const listing = {
     repository: setup.repository.location,
     backups: backups.map((b) => ({
@@ -168,7 +168,7 @@ export async function restoreCommand(loaded: LoadedConfig, opts: RestoreCommandO
     },
   });
   const password = (await readEmbeddedState(databaseDir(loaded)))?.password ?? null;
-  const url = `postgres://postgres${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${restored.port}/postgres`;
+  const url = loopbackUrl(restored.port, 'postgres', { password });
   const summary = {
     target: describeTarget(target),
     backup: restored.backup.id,
@@ -302,7 +302,7 @@ export async function reindexCommand(loaded: LoadedConfig, opts: { port?: number
   const { name, state } = await embeddedDatabase(loaded);
   if (opts.port === undefined) requireRunningInstance(loaded.stateDir);
   const port = opts.port ?? state.port;
-  const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
+  const url = loopbackUrl(port, name, state);
   const started = Date.now();
   const output: string[] = [];
   let error: string | null = null;

@@ -5,8 +5,8 @@ import { runCommand } from '../release/command.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lsnValue, parseTarget, recoverFurther, restore, type RestoredServer } from './restore.js';
 import { agreeComparisonPoint, copyHashes, segmentEndLsn, tableDifferences, type ComparisonPoint } from './table-hashes.js';
-import { queryOnce, timestampId } from './sql.js';
-import { isSegment } from './wal.js';
+import { loopbackUrl, queryOnce, timestampId } from './sql.js';
+import { archivedSegments, walKey } from './wal.js';
 import type { BackupSetup } from './settings.js';
 
 // A restore drill: the latest backup and WAL restored into a scratch server, then the copy proven whole — its tables
@@ -128,20 +128,11 @@ async function amcheck(url: string): Promise<DrillCheck[]> {
   ]);
 }
 
-/** The newest archived WAL segment, if any. */
-async function newestSegment(setup: BackupSetup): Promise<string | undefined> {
-  return (await setup.repository.list('wal'))
-    .map((k) => k.slice('wal/'.length))
-    .filter(isSegment)
-    .at(-1);
-}
-
-/** Waits until the archive holds `wal` (or a later segment); false when it did not within `timeoutMs`. */
+/** Waits until the archive holds `wal`; false when it did not within `timeoutMs`. */
 async function archived(setup: BackupSetup, wal: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const newest = await newestSegment(setup);
-    if (newest && newest.slice(8) >= wal.slice(8)) return true;
+    if (await setup.repository.has(walKey(wal))) return true;
     if (Date.now() > deadline) return false;
     await sleep(200);
   }
@@ -180,7 +171,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const id = timestampId(new Date(started));
   // As if the primary were lost now: its last commit, and the WAL archived so far, which is all the copy may use.
   const primaryLast = options.primaryUrl ? await lastCommit(options.primaryUrl).catch(() => null) : null;
-  const untilWal = await newestSegment(options.setup);
+  const untilWal = (await archivedSegments(options.setup.repository)).at(-1);
   // Then a later moment to compare the copy's tables with the primary's at: the copy recovers to where the archive
   // ended (RTO and RPO are measured there, paused), then on to that moment.
   const point = untilWal ? await comparisonPoint(options) : 'nothing is archived yet';
@@ -219,9 +210,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         : { target: parseTarget('latest'), untilWal }),
     });
     result.backup = restored.backup.id;
-    const { user, password } = options.credentials;
-    const urlOn = (port: number) =>
-      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(options.database)}`;
+    const urlOn = (port: number) => loopbackUrl(port, options.database, options.credentials);
     await queryOnce(urlOn(restored.port), 'SELECT 1');
     result.rtoSeconds = (Date.now() - recoveryStarted) / 1000;
     const copyLast = await lastReplayed(urlOn(restored.port));

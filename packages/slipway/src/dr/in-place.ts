@@ -57,7 +57,6 @@ export async function restoreInPlace(options: {
     say(`timeline history ${historyFiles.join(', ') || '(none)'} in the repository`);
   } catch (err) {
     await rm(restoring, { recursive: true, force: true });
-    await rm(`${restoring}.wal-spool`, { recursive: true, force: true });
     if (err instanceof RestoreRefusedError) throw err;
     throw new RestoreRefusedError(`the in-place restore stopped before touching ${options.clusterDir}: ${(err as Error).message}`);
   }

@@ -1,7 +1,7 @@
 import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort, isProcessAlive, LOOPBACK_ONLY, postgresUserIds, startPostmaster, type Postmaster } from '@slipway/runtime';
+import { findFreePort, isProcessAlive, LOOPBACK_ONLY, postgresOwner, startPostmaster, type Postmaster } from '@slipway/runtime';
 import { backupKey, listBackups, type BackupFile, type BackupManifest } from './base-backup.js';
 import type { BackupRepository } from './repository.js';
 import { walCommandLine } from './settings.js';
@@ -244,12 +244,11 @@ export async function restore(options: RestoreOptions): Promise<RestoredServer> 
   await writeFile(path.join(options.intoDir, 'recovery.signal'), '', { mode: 0o600 });
   say(`${backup.files.length} files restored into ${options.intoDir}`);
 
-  const ids = await postgresUserIds();
-  const owner = 'uid' in ids ? (ids as { uid: number; gid: number }) : null;
+  const owner = await postgresOwner();
   if (owner) await chownTree(options.intoDir, owner);
   const port = options.port ?? (await findFreePort());
   const server = { backup, dataDir: options.intoDir, port };
-  return { ...server, ...(await recover(options, server, owner, options)) };
+  return { ...server, ...(await recover(options, server, options)) };
 }
 
 /**
@@ -262,9 +261,7 @@ export async function recoverFurther(
   run: RecoveryRun,
 ): Promise<RestoredServer> {
   await server.postmaster.stop();
-  const ids = await postgresUserIds();
-  const owner = 'uid' in ids ? (ids as { uid: number; gid: number }) : null;
-  return { ...server, ...(await recover(options, server, owner, run)) };
+  return { ...server, ...(await recover(options, server, run)) };
 }
 
 /**
@@ -284,7 +281,6 @@ async function pausedOrPromoted(log: string[], postmaster: Postmaster): Promise<
 async function recover(
   options: Pick<RestoreOptions, 'repository' | 'key' | 'keyFile' | 'onProgress'>,
   server: { backup: BackupManifest; dataDir: string; port: number },
-  owner: { uid: number; gid: number } | null,
   run: RecoveryRun,
 ): Promise<{ postmaster: Postmaster; log: string[]; walFromSpool: number; paused: boolean }> {
   const say = options.onProgress ?? (() => undefined);
@@ -294,7 +290,7 @@ async function recover(
     dir: `${server.dataDir}.wal-spool`,
     firstWal: server.backup.startWal,
     untilWal: run.untilWal,
-    owner,
+    owner: await postgresOwner(),
   });
   const restoreCommand = walCommandLine(options, 'fetch', { untilWal: run.untilWal, spool: spool.dir });
   const log: string[] = [];

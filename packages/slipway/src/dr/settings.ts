@@ -2,7 +2,7 @@ import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { postgresUserIds } from '@slipway/runtime';
+import { postgresOwner } from '@slipway/runtime';
 import type { LoadedConfig } from '../config/config.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { readKey } from './keys.js';
@@ -113,8 +113,8 @@ export function archiveSettings(setup: BackupSetup): Record<string, string> {
 export async function prepareRepository(setup: BackupSetup): Promise<void> {
   if (setup.repository.location.startsWith('s3://')) return;
   await mkdir(setup.repository.location, { recursive: true, mode: 0o750 });
-  const ids = await postgresUserIds();
-  if ('uid' in ids) await chown(setup.repository.location, ids.uid as number, ids.gid as number);
+  const owner = await postgresOwner();
+  if (owner) await chown(setup.repository.location, owner.uid, owner.gid);
 }
 
 /** Whether the server at `url` archives its WAL into this repository, with these settings (it may have been started otherwise). */

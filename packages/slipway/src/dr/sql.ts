@@ -11,5 +11,12 @@ export async function queryOnce<T extends pg.QueryResultRow>(url: string, text: 
   }
 }
 
+/** The URL of a database on a server Slipway runs on loopback (the embedded primary, a restored copy). */
+export function loopbackUrl(port: number, database: string, credentials: { user?: string; password: string | null }): string {
+  const user = encodeURIComponent(credentials.user ?? 'postgres');
+  const password = credentials.password === null ? '' : `:${encodeURIComponent(credentials.password)}`;
+  return `postgres://${user}${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
 /** A time as a compact, sortable id: 20261201T101500123Z. */
 export const timestampId = (at: Date): string => at.toISOString().replace(/[-:.]/g, '');

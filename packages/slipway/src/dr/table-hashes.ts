@@ -18,14 +18,9 @@ const TABLES = `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_cla
   WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
   ORDER BY 1`;
 
-/** Rows rendered as text the same way on both servers, whatever their settings. */
-const RENDERING = [
-  `SET LOCAL TimeZone = 'UTC'`,
-  `SET LOCAL DateStyle = 'ISO, YMD'`,
-  `SET LOCAL IntervalStyle = 'postgres'`,
-  `SET LOCAL extra_float_digits = 3`,
-  `SET LOCAL bytea_output = 'hex'`,
-];
+/** Rows rendered as text the same way on both servers, whatever their settings (one round trip). */
+const RENDERING = `SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres';
+  SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'`;
 
 const connect = async (url: string) => {
   const client = new pg.Client({ connectionString: url, application_name: 'slipway drill' });
@@ -37,7 +32,7 @@ const connect = async (url: string) => {
 
 /** The hashes, read in the transaction `client` is in. */
 async function hashesIn(client: pg.Client, tables: string[]): Promise<TableHash[]> {
-  for (const statement of RENDERING) await client.query(statement);
+  await client.query(RENDERING);
   const hashes: TableHash[] = [];
   for (const table of tables) {
     const { rows } = await client.query<{ rows: string; hash: string }>(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackupRepository } from './repository.js';
 import { open } from './sealed.js';
-import { isSegment } from './wal.js';
+import { archivedSegments, isSegment } from './wal.js';
 
 // WAL fetched ahead of PostgreSQL's recovery, as pgBackRest's asynchronous archive-get does: while the server replays
 // one segment, this process reads, checks and decodes the next ones into a spool folder, and the restore_command only
@@ -22,9 +22,9 @@ export interface WalSpool {
 }
 
 /** Segments a recovery from `firstWal` may read, one per position: the newest timeline's, which recovery to the latest follows. */
-function segmentsFrom(keys: string[], firstWal: string, untilWal: string | undefined): string[] {
+function segmentsFrom(names: string[], firstWal: string, untilWal: string | undefined): string[] {
   const newest = new Map<string, string>();
-  for (const name of keys.map((k) => k.slice('wal/'.length)).filter(isSegment)) {
+  for (const name of names) {
     const position = name.slice(8);
     if (position < firstWal.slice(8) || (untilWal && position > untilWal.slice(8))) continue;
     const known = newest.get(position);
@@ -32,6 +32,12 @@ function segmentsFrom(keys: string[], firstWal: string, untilWal: string | undef
   }
   return [...newest.keys()].sort().map((position) => newest.get(position)!);
 }
+
+const removed = (file: string) =>
+  rm(file).then(
+    () => true,
+    () => false,
+  );
 
 export async function startWalSpool(options: {
   repository: BackupRepository;
@@ -45,7 +51,7 @@ export async function startWalSpool(options: {
   ahead?: number;
 }): Promise<WalSpool> {
   const ahead = options.ahead ?? 8;
-  const segments = segmentsFrom(await options.repository.list('wal'), options.firstWal, options.untilWal);
+  const segments = segmentsFrom(await archivedSegments(options.repository), options.firstWal, options.untilWal);
   // Whatever a killed run left there is not this recovery's.
   await rm(options.dir, { recursive: true, force: true });
   await mkdir(options.dir, { mode: 0o700 });
@@ -63,20 +69,15 @@ export async function startWalSpool(options: {
     let next = 0;
     while (!closed) {
       const want = await wanted();
+      let waiting = await spooled();
       if (want) {
-        for (const name of await spooled())
-          if (
-            name.slice(8) < want &&
-            (await rm(path.join(options.dir, name)).then(
-              () => true,
-              () => false,
-            ))
-          )
-            dropped++;
+        // Not there any more when PostgreSQL moved it meanwhile: then it was taken, not dropped.
+        for (const name of waiting.filter((n) => n.slice(8) < want)) if (await removed(path.join(options.dir, name))) dropped++;
+        waiting = waiting.filter((n) => n.slice(8) >= want);
         while (next < segments.length && segments[next]!.slice(8) < want) next++;
       }
       if (next >= segments.length) return;
-      if ((await spooled()).length >= ahead) {
+      if (waiting.length >= ahead) {
         await sleep(10);
         continue;
       }

@@ -15,6 +15,11 @@ export const walKey = (name: string): string => {
 /** A WAL segment's name (not a timeline history or backup history file). */
 export const isSegment = (name: string): boolean => /^[0-9A-F]{24}$/.test(name);
 
+/** The names of the WAL segments in the repository, sorted (timeline histories and backup history files left out). */
+export async function archivedSegments(repository: BackupRepository): Promise<string[]> {
+  return (await repository.list('wal')).map((k) => k.slice('wal/'.length)).filter(isSegment);
+}
+
 /** Archives one file. Pushing the same contents twice is fine; other contents under the same name are refused. */
 export async function pushWal(
   repository: BackupRepository,
